@@ -1,0 +1,58 @@
+"""timebank: a double-entry ledger of hours for older people's time banks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: The checkout: templates, translations, migrations and static files live at its top level.
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides settings from the environment."""
+    from timebank import config as settings
+    from timebank import i18n
+    from timebank.db import configure_engine
+    from timebank.extensions import babel, csrf, db, migrate
+
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("TIMEBANK_INSTANCE_PATH", str(ROOT / "instance")),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    # settings: defaults, then TIMEBANK_* variables, then the caller's
+    settings.load(app, config)
+
+    # the database, with the engine made safe for the ledger
+    import timebank.models  # noqa: F401  (registers every table on the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    # languages, and dates, numbers and hours in the reader's locale
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=str(ROOT / "translations"),
+    )
+    i18n.init_app(app)
+    csrf.init_app(app)
+
+    # pages
+    from timebank.web import public
+
+    app.register_blueprint(public.bp)
+
+    # commands
+    from timebank import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Programmes (a funder's scheme) and banks (one time bank each)."""

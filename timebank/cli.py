@@ -1,0 +1,54 @@
+"""The ``timebank`` command: every ``flask`` command for this app, plus the ledger's own."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from timebank.extensions import db
+
+
+def _create_app() -> Flask:
+    from timebank import create_app
+
+    return create_app()
+
+
+#: Installed as the ``timebank`` console script: ``timebank run``, ``timebank db upgrade``, ...
+main = FlaskGroup(create_app=_create_app, help="Run and look after a timebank installation.")
+
+
+@click.command("verify")
+@click.option("--bank", "bank_id", type=int, help="Check one bank only.")
+@with_appcontext
+def verify_command(bank_id: int | None) -> None:
+    """Recompute every balance from the entries and check every rule of the books."""
+    from timebank.ledger import verify
+
+    report = verify(db.session, bank_id=bank_id)
+    click.echo(report.summary())
+    if not report.ok:
+        sys.exit(1)
+
+
+@click.command("demo")
+@click.option("--seed", default=2026, show_default=True, help="Seed for the made-up data.")
+@with_appcontext
+def demo_command(seed: int) -> None:
+    """Fill an empty database with a demonstration programme and five banks."""
+    from timebank import demo
+
+    if not demo.is_empty(db.session):
+        click.echo("The database already has banks; the demo is loaded only into an empty one.")
+        return
+    summary = demo.load(db.session, seed=seed)
+    db.session.commit()
+    click.echo(summary)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(verify_command)
+    app.cli.add_command(demo_command)

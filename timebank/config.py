@@ -1,0 +1,65 @@
+"""Settings, read from ``TIMEBANK_*`` environment variables.
+
+``TIMEBANK_DATABASE_URL`` picks the database (an SQLite file under ``instance/`` by default);
+any other ``TIMEBANK_NAME`` sets the Flask setting ``NAME``. The ``config`` mapping given to
+:func:`timebank.create_app` overrides both, which is how the tests configure the app.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+#: Languages with a translation in ``translations/``; English is the source language.
+DEFAULT_LOCALES = ["en", "cy", "ga", "pl"]
+
+DEFAULTS: dict[str, Any] = {
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/London",
+    "LOCALES": DEFAULT_LOCALES,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+}
+
+
+def load(app: Flask, config: Mapping[str, Any] | None) -> None:
+    """Fill ``app.config`` from defaults, then the environment, then ``config``."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("TIMEBANK")
+    if config:
+        app.config.update(config)
+    url = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{Path(app.instance_path) / 'timebank.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(str(url))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+
+
+def database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL, however the URL was written."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret_key(instance: Path) -> str:
+    """The installation's secret key, generated into ``instance/secret_key`` on first run."""
+    path = instance / "secret_key"
+    instance.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,56 @@
+"""The books of a time bank: a double-entry ledger of hours (minutes) and money (pence).
+
+No Flask here: the ledger is plain SQLAlchemy, and the only code that writes transfers and
+entries. Callers pass a session and commit.
+"""
+
+from timebank.ledger.core import (
+    MAX_AMOUNT,
+    MAX_HELP_MINUTES,
+    TransferRequest,
+    close_account,
+    open_account,
+    post,
+    post_linked,
+    reversal_of,
+    reverse,
+    set_limits,
+)
+from timebank.ledger.errors import ErrorCode, LedgerError
+from timebank.ledger.models import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    Entry,
+    Transfer,
+    TransferKind,
+    TransferNote,
+    Unit,
+)
+from timebank.ledger.verify import Breach, Report, verify
+
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_HELP_MINUTES",
+    "Account",
+    "AccountKind",
+    "AccountStatus",
+    "Breach",
+    "Entry",
+    "ErrorCode",
+    "LedgerError",
+    "Report",
+    "Transfer",
+    "TransferKind",
+    "TransferNote",
+    "TransferRequest",
+    "Unit",
+    "close_account",
+    "open_account",
+    "post",
+    "post_linked",
+    "reversal_of",
+    "reverse",
+    "set_limits",
+    "verify",
+]

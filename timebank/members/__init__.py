@@ -1,0 +1,1 @@
+"""Members of a bank, their skills and (later) their equality monitoring answers."""

@@ -1,0 +1,1 @@
+"""People who sign in: admins, brokers (coordinators), funders and members."""

@@ -1,0 +1,1 @@
+"""Blueprints, one per audience: public pages here; broker, member, funder and admin to come."""
