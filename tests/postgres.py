@@ -74,8 +74,17 @@ class Cluster:
 
     def start(self) -> None:
         self._run(
-            "initdb", "-D", str(self.data), "-U", "timebank", "-A", "trust",
-            "-E", "UTF8", "--locale=C", "--no-sync",
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "timebank",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
         )
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "

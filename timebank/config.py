@@ -15,13 +15,16 @@ from typing import Any
 
 from flask import Flask
 
-#: Languages with a translation in ``translations/``; English is the source language.
-DEFAULT_LOCALES = ["en", "cy", "ga", "pl"]
+
+def translated_locales(translations: Path) -> list[str]:
+    """English (the source language) and every language with a catalogue in ``translations/``."""
+    found = sorted(p.parent.parent.name for p in translations.glob("*/LC_MESSAGES/messages.po"))
+    return ["en", *[code for code in found if code != "en"]]
+
 
 DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "Europe/London",
-    "LOCALES": DEFAULT_LOCALES,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -32,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
 def load(app: Flask, config: Mapping[str, Any] | None) -> None:
     """Fill ``app.config`` from defaults, then the environment, then ``config``."""
     app.config.from_mapping(DEFAULTS)
+    app.config["LOCALES"] = translated_locales(Path(app.root_path).parent / "translations")
     app.config.from_prefixed_env("TIMEBANK")
     if config:
         app.config.update(config)

@@ -55,14 +55,63 @@ BANKS = [
 ]
 
 FIRST_NAMES = [
-    "Agnes", "Bernadette", "Brendan", "Bridie", "Cathal", "Colm", "Dympna", "Eamon", "Eileen",
-    "Fergal", "Gerry", "Hazel", "Iris", "Jim", "Joan", "Kathleen", "Liam", "Margaret", "Maureen",
-    "Noel", "Oonagh", "Patsy", "Philomena", "Rose", "Sadie", "Seamus", "Sheila", "Tommy",
-    "Una", "Victor", "Winnie", "Ahmed", "Grace", "Kwame", "Mei", "Priya", "Tomasz", "Halina",
+    "Agnes",
+    "Bernadette",
+    "Brendan",
+    "Bridie",
+    "Cathal",
+    "Colm",
+    "Dympna",
+    "Eamon",
+    "Eileen",
+    "Fergal",
+    "Gerry",
+    "Hazel",
+    "Iris",
+    "Jim",
+    "Joan",
+    "Kathleen",
+    "Liam",
+    "Margaret",
+    "Maureen",
+    "Noel",
+    "Oonagh",
+    "Patsy",
+    "Philomena",
+    "Rose",
+    "Sadie",
+    "Seamus",
+    "Sheila",
+    "Tommy",
+    "Una",
+    "Victor",
+    "Winnie",
+    "Ahmed",
+    "Grace",
+    "Kwame",
+    "Mei",
+    "Priya",
+    "Tomasz",
+    "Halina",
 ]
 SURNAMES = [
-    "Boyle", "Campbell", "Doherty", "Gallagher", "Kelly", "McCann", "McLaughlin", "Murphy",
-    "O'Neill", "Quinn", "Robinson", "Smyth", "Wilson", "Chen", "Kowalski", "Mensah", "Patel",
+    "Boyle",
+    "Campbell",
+    "Doherty",
+    "Gallagher",
+    "Kelly",
+    "McCann",
+    "McLaughlin",
+    "Murphy",
+    "O'Neill",
+    "Quinn",
+    "Robinson",
+    "Smyth",
+    "Wilson",
+    "Chen",
+    "Kowalski",
+    "Mensah",
+    "Patel",
 ]
 
 
@@ -107,11 +156,17 @@ def load(
             for _ in range(members_per_bank)
         ]
         lunch_club = register_member(
-            session, bank, full_name="Lunch Bunch", display_name="Lunch Bunch",
-            joined_on=start, kind=MemberKind.GROUP,
+            session,
+            bank,
+            full_name="Lunch Bunch",
+            display_name="Lunch Bunch",
+            joined_on=start,
+            kind=MemberKind.GROUP,
         )
         members.append(lunch_club)
-        exchanges += _year_of_exchanges(session, rng, bank, members, spec["skills"], catalogue, today)
+        exchanges += _year_of_exchanges(
+            session, rng, bank, members, spec["skills"], catalogue, today
+        )
     session.flush()
     return (
         f"Loaded the demo: 1 programme, {len(BANKS)} banks, "
@@ -128,7 +183,7 @@ def _year_of_exchanges(
     catalogue: dict,
     today: date,
 ) -> int:
-    """About eight hours of help per member over the year, as the Department of Health project saw."""
+    """About eight hours of help per member over a year, as the Department of Health saw."""
     posted = 0
     # a few keen givers and a few who mostly receive, as in real banks
     weights = [rng.choice([1, 1, 2, 3, 5]) for _ in members]

@@ -30,7 +30,9 @@ def select_locale() -> str:
         return chosen
     if session.get("lang") in locales:
         return session["lang"]
-    return request.accept_languages.best_match(locales) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return (
+        request.accept_languages.best_match(locales) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
 
 
 def format_minutes(minutes: int, locale: Locale | str | None = None) -> str:
@@ -40,10 +42,19 @@ def format_minutes(minutes: int, locale: Locale | str | None = None) -> str:
     hours, rest = divmod(abs(minutes), 60)
     parts = []
     if hours:
-        parts.append(format_unit(hours, "duration-hour", length="long", locale=locale))
+        parts.append(_duration(hours, "duration-hour", locale))
     if rest or not hours:
-        parts.append(format_unit(rest, "duration-minute", length="long", locale=locale))
+        parts.append(_duration(rest, "duration-minute", locale))
     return format_list(parts, style="unit", locale=locale)
+
+
+def _duration(value: int, unit: str, locale: Locale | str) -> str:
+    # CLDR lacks the long form of some units in some languages (Irish, Welsh): use the next one
+    for length in ("long", "short", "narrow"):
+        text = format_unit(value, unit, length=length, locale=locale)
+        if unit not in text:
+            return text
+    return format_unit(value, unit, length="short", locale="en")
 
 
 def format_hours_decimal(minutes: int, locale: Locale | str | None = None) -> str:

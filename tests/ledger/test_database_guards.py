@@ -21,8 +21,12 @@ def posted(session: Session, make_bank, make_member, account_of) -> tuple[int, A
     transfer = ledger.post(
         session,
         TransferRequest(
-            bank_id=bank.id, unit=Unit.HOURS, kind=TransferKind.EXCHANGE,
-            from_account_id=joan.id, to_account_id=seamus.id, amount=60,
+            bank_id=bank.id,
+            unit=Unit.HOURS,
+            kind=TransferKind.EXCHANGE,
+            from_account_id=joan.id,
+            to_account_id=seamus.id,
+            amount=60,
         ),
     )
     session.commit()
@@ -47,12 +51,16 @@ def refused_by_database(session: Session, statement: str, **params: object) -> s
         "DELETE FROM transfers",
     ],
 )
-def test_raw_updates_and_deletes_of_the_books_are_refused(session: Session, posted, statement: str) -> None:
+def test_raw_updates_and_deletes_of_the_books_are_refused(
+    session: Session, posted, statement: str
+) -> None:
     message = refused_by_database(session, statement)
     assert "ledger_immutable" in message
 
 
-def test_truncating_the_books_is_refused_on_postgresql(session: Session, posted, engine_name: str) -> None:
+def test_truncating_the_books_is_refused_on_postgresql(
+    session: Session, posted, engine_name: str
+) -> None:
     if engine_name != "postgresql":
         pytest.skip("SQLite has no TRUNCATE")
     assert "ledger_immutable" in refused_by_database(session, "TRUNCATE entries, transfers CASCADE")
@@ -64,7 +72,9 @@ def test_a_zero_entry_is_refused(session: Session, posted) -> None:
         session,
         "INSERT INTO entries (transfer_id, account_id, bank_id, unit, amount)"
         " VALUES (:t, :a, :b, 'HOURS', 0)",
-        t=transfer_id, a=joan.id, b=joan.bank_id,
+        t=transfer_id,
+        a=joan.id,
+        b=joan.bank_id,
     )
     assert "amount_not_zero" in message
 
@@ -76,14 +86,18 @@ def test_an_entry_in_another_unit_than_its_account_is_refused(session: Session, 
         session,
         "INSERT INTO entries (transfer_id, account_id, bank_id, unit, amount)"
         " VALUES (:t, :a, :b, 'GBP', 5)",
-        t=transfer_id, a=pot.id, b=joan.bank_id,
+        t=transfer_id,
+        a=pot.id,
+        b=joan.bank_id,
     )
     assert "foreign key" in message.lower()
 
 
 def test_a_balance_beyond_the_floor_is_refused(session: Session, posted) -> None:
     _, joan, _ = posted
-    message = refused_by_database(session, "UPDATE accounts SET balance = -6000 WHERE id = :a", a=joan.id)
+    message = refused_by_database(
+        session, "UPDATE accounts SET balance = -6000 WHERE id = :a", a=joan.id
+    )
     assert "within_floor" in message
 
 
@@ -98,7 +112,9 @@ def test_an_unbalanced_transfer_is_refused_at_commit_on_postgresql(
         session,
         "INSERT INTO entries (transfer_id, account_id, bank_id, unit, amount)"
         " VALUES (:t, :a, :b, 'HOURS', 5)",
-        t=transfer_id, a=pot.id, b=joan.bank_id,
+        t=transfer_id,
+        a=pot.id,
+        b=joan.bank_id,
     )
     assert "unbalanced" in message
 
@@ -118,7 +134,9 @@ def test_a_transfer_without_entries_is_refused_at_commit_on_postgresql(
     assert "unbalanced" in message
 
 
-def test_entries_on_a_closed_account_are_refused(session: Session, posted, make_member, account_of) -> None:
+def test_entries_on_a_closed_account_are_refused(
+    session: Session, posted, make_member, account_of
+) -> None:
     transfer_id, joan, _ = posted
     closed = account_of(make_member(session.get(Bank, joan.bank_id), "Una Boyle"))
     ledger.close_account(session, closed.id)
@@ -127,12 +145,16 @@ def test_entries_on_a_closed_account_are_refused(session: Session, posted, make_
         session,
         "INSERT INTO entries (transfer_id, account_id, bank_id, unit, amount)"
         " VALUES (:t, :a, :b, 'HOURS', 5)",
-        t=transfer_id, a=closed.id, b=closed.bank_id,
+        t=transfer_id,
+        a=closed.id,
+        b=closed.bank_id,
     )
     assert "account_closed" in message
 
 
-def test_a_second_reversal_and_a_reversal_of_a_reversal_are_refused(session: Session, posted) -> None:
+def test_a_second_reversal_and_a_reversal_of_a_reversal_are_refused(
+    session: Session, posted
+) -> None:
     transfer_id, joan, _ = posted
     reversal = ledger.reverse(session, transfer_id, "mistake")
     session.commit()
@@ -168,8 +190,12 @@ def test_the_ledger_refuses_to_commit_a_transfer_that_was_unbalanced_behind_its_
     transfer = ledger.post(
         session,
         TransferRequest(
-            bank_id=joan.bank_id, unit=Unit.HOURS, kind=TransferKind.GIFT,
-            from_account_id=pot.id, to_account_id=joan.id, amount=15,
+            bank_id=joan.bank_id,
+            unit=Unit.HOURS,
+            kind=TransferKind.GIFT,
+            from_account_id=pot.id,
+            to_account_id=joan.id,
+            amount=15,
         ),
     )
     session.execute(

@@ -90,15 +90,22 @@ def test_a_note_is_kept_apart_from_the_books(session: Session, books: Books) -> 
     assert not hasattr(Transfer, "text")
 
 
-def test_today_is_decided_by_the_bank_time_zone(session: Session, make_bank, make_member, account_of) -> None:
+def test_today_is_decided_by_the_bank_time_zone(
+    session: Session, make_bank, make_member, account_of
+) -> None:
     # 23:30 UTC on 1 June is already 2 June in Auckland, still 1 June in London
     late_evening = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)
     auckland = make_bank(timezone="Pacific/Auckland")
     a = account_of(make_member(auckland, "Ann Bell"))
     b = account_of(make_member(auckland, "Bob Bell"))
     request = TransferRequest(
-        bank_id=auckland.id, unit=Unit.HOURS, kind=TransferKind.EXCHANGE,
-        from_account_id=a.id, to_account_id=b.id, amount=30, given_on=date(2026, 6, 2),
+        bank_id=auckland.id,
+        unit=Unit.HOURS,
+        kind=TransferKind.EXCHANGE,
+        from_account_id=a.id,
+        to_account_id=b.id,
+        amount=30,
+        given_on=date(2026, 6, 2),
     )
     transfer = ledger.post(session, request, now=late_evening)
     session.commit()
@@ -137,7 +144,9 @@ def test_unit_mismatch_is_refused(session: Session, books: Books) -> None:
     refused(session, ErrorCode.UNIT_MISMATCH, books.exchange(to_account_id=grant.id))
 
 
-def test_bank_mismatch_is_refused(session: Session, books: Books, make_bank, make_member, account_of) -> None:
+def test_bank_mismatch_is_refused(
+    session: Session, books: Books, make_bank, make_member, account_of
+) -> None:
     elsewhere = account_of(make_member(make_bank(), "Oonagh Quinn"))
     refused(session, ErrorCode.BANK_MISMATCH, books.exchange(to_account_id=elsewhere.id))
 
@@ -166,7 +175,9 @@ def test_date_in_future_is_refused(session: Session, books: Books) -> None:
     refused(session, ErrorCode.DATE_IN_FUTURE, books.exchange(given_on=tomorrow))
 
 
-def test_idempotency_key_reused_with_another_body_is_refused(session: Session, books: Books) -> None:
+def test_idempotency_key_reused_with_another_body_is_refused(
+    session: Session, books: Books
+) -> None:
     ledger.post(session, books.exchange(60, idempotency_key="form-1"))
     session.commit()
     refused(session, ErrorCode.IDEMPOTENCY_KEY_REUSED, books.exchange(45, idempotency_key="form-1"))
@@ -260,7 +271,9 @@ def test_the_same_key_in_another_bank_is_another_transfer(
     ledger.post(session, books.exchange(idempotency_key="k"))
     ledger.post(
         session,
-        books.exchange(bank_id=other.id, from_account_id=a.id, to_account_id=b.id, idempotency_key="k"),
+        books.exchange(
+            bank_id=other.id, from_account_id=a.id, to_account_id=b.id, idempotency_key="k"
+        ),
     )
     session.commit()
     assert session.scalar(select(func.count(Transfer.id))) == 2
@@ -269,7 +282,9 @@ def test_the_same_key_in_another_bank_is_another_transfer(
 # -- linked postings ----------------------------------------------------------------------------
 
 
-def test_linked_postings_are_all_or_nothing(session: Session, books: Books, make_member, account_of) -> None:
+def test_linked_postings_are_all_or_nothing(
+    session: Session, books: Books, make_member, account_of
+) -> None:
     una = account_of(make_member(books.bank, "Una Boyle"))
     ledger.post(session, books.exchange(600, from_account_id=una.id))  # Una is at her floor
     session.commit()
@@ -295,11 +310,15 @@ def test_limits_count_earlier_transfers_of_the_same_batch(session: Session, book
     assert (raised.value.code, raised.value.index) == (ErrorCode.EXCEEDS_FLOOR, 1)
 
 
-def test_linked_transfers_share_a_batch_and_replay_together(session: Session, books: Books, make_member, account_of) -> None:
+def test_linked_transfers_share_a_batch_and_replay_together(
+    session: Session, books: Books, make_member, account_of
+) -> None:
     una = account_of(make_member(books.bank, "Una Boyle"))
     talk = [
         books.exchange(60, kind=TransferKind.GROUP_EXCHANGE, idempotency_key="talk:1"),
-        books.exchange(60, kind=TransferKind.GROUP_EXCHANGE, from_account_id=una.id, idempotency_key="talk:2"),
+        books.exchange(
+            60, kind=TransferKind.GROUP_EXCHANGE, from_account_id=una.id, idempotency_key="talk:2"
+        ),
     ]
     first = ledger.post_linked(session, talk)
     session.commit()
@@ -340,11 +359,18 @@ def test_a_reversal_mirrors_the_original(session: Session, books: Books) -> None
     assert ledger.reversal_of(session, original.id).id == reversal.id
 
 
-def test_a_reversal_respects_the_floor(session: Session, books: Books, make_member, account_of) -> None:
+def test_a_reversal_respects_the_floor(
+    session: Session, books: Books, make_member, account_of
+) -> None:
     # Seamus earned an hour and has since spent all he may; reversing his hour would break his floor
     una = account_of(make_member(books.bank, "Una Boyle"))
     original = ledger.post(session, books.exchange(60))
-    ledger.post(session, books.exchange(660, from_account_id=books.seamus.id, to_account_id=una.id, kind=TransferKind.GIFT))
+    ledger.post(
+        session,
+        books.exchange(
+            660, from_account_id=books.seamus.id, to_account_id=una.id, kind=TransferKind.GIFT
+        ),
+    )
     session.commit()
     with pytest.raises(LedgerError) as raised:
         ledger.reverse(session, original.id, "never happened")

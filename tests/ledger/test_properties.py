@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, settings
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -61,7 +67,9 @@ class Model:
     transfers: list[ModelTransfer] = field(default_factory=list)
     keys: dict[str, tuple[tuple, int]] = field(default_factory=dict)
 
-    def check(self, kind: TransferKind, source: int, target: int, amount: int, balances: dict[int, int]) -> ErrorCode | None:
+    def check(
+        self, kind: TransferKind, source: int, target: int, amount: int, balances: dict[int, int]
+    ) -> ErrorCode | None:
         """The error the ledger must give, in its order of checks; None if it must accept."""
         cap = MAX_HELP_MINUTES if kind in ledger.models.HELP_KINDS else MAX_AMOUNT[Unit.HOURS]
         if amount <= 0:
@@ -72,7 +80,9 @@ class Model:
             return ErrorCode.SAME_ACCOUNT
         return self.check_accounts(source, target, amount, balances)
 
-    def check_accounts(self, source: int, target: int, amount: int, balances: dict[int, int]) -> ErrorCode | None:
+    def check_accounts(
+        self, source: int, target: int, amount: int, balances: dict[int, int]
+    ) -> ErrorCode | None:
         a, b = self.accounts[source], self.accounts[target]
         if a.closed or b.closed:
             return ErrorCode.ACCOUNT_CLOSED
@@ -103,28 +113,39 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
                 )
             session.commit()
 
-        def request(self, kind: TransferKind, source: int, target: int, amount: int, key: str | None = None) -> TransferRequest:
+        def request(
+            self, kind: TransferKind, source: int, target: int, amount: int, key: str | None = None
+        ) -> TransferRequest:
             return TransferRequest(
-                bank_id=self.bank.id, unit=Unit.HOURS, kind=kind,
+                bank_id=self.bank.id,
+                unit=Unit.HOURS,
+                kind=kind,
                 from_account_id=self.model.accounts[source].id,
                 to_account_id=self.model.accounts[target].id,
-                amount=amount, idempotency_key=key,
+                amount=amount,
+                idempotency_key=key,
             )
 
         def balances(self) -> dict[int, int]:
             return {i: a.balance for i, a in enumerate(self.model.accounts)}
 
-        def apply(self, transfer_id: int, source: int, target: int, amount: int, is_reversal: bool = False) -> None:
+        def apply(
+            self, transfer_id: int, source: int, target: int, amount: int, is_reversal: bool = False
+        ) -> None:
             self.model.accounts[source].balance -= amount
             self.model.accounts[target].balance += amount
-            self.model.transfers.append(ModelTransfer(transfer_id, source, target, amount, is_reversal))
+            self.model.transfers.append(
+                ModelTransfer(transfer_id, source, target, amount, is_reversal)
+            )
 
         def attempt(self, action, expected: ErrorCode | None, index: int | None = None):  # type: ignore[no-untyped-def]
             try:
                 result = action()
             except LedgerError as error:
                 session.rollback()
-                assert error.code == expected, f"expected {expected}, got {error.code}: {error.message}"
+                assert error.code == expected, (
+                    f"expected {expected}, got {error.code}: {error.message}"
+                )
                 if index is not None:
                     assert error.index == index
                 return None
@@ -132,17 +153,36 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
             assert expected is None, f"expected {expected}, but the ledger accepted"
             return result
 
-        @rule(kind=st.sampled_from(KINDS), source=st.integers(0, 3), to=st.integers(0, 3), amount=amounts, key=keys)
-        def post(self, kind: TransferKind, source: int, to: int, amount: int, key: str | None) -> None:
+        @rule(
+            kind=st.sampled_from(KINDS),
+            source=st.integers(0, 3),
+            to=st.integers(0, 3),
+            amount=amounts,
+            key=keys,
+        )
+        def post(
+            self, kind: TransferKind, source: int, to: int, amount: int, key: str | None
+        ) -> None:
             target = to
             body = (kind, source, target, amount)
             expected = self.model.check(kind, source, target, amount, self.balances())
             replay_of = None
-            if expected not in (ErrorCode.AMOUNT_MUST_BE_POSITIVE, ErrorCode.AMOUNT_TOO_LARGE, ErrorCode.SAME_ACCOUNT) and key in self.model.keys:
+            if (
+                expected
+                not in (
+                    ErrorCode.AMOUNT_MUST_BE_POSITIVE,
+                    ErrorCode.AMOUNT_TOO_LARGE,
+                    ErrorCode.SAME_ACCOUNT,
+                )
+                and key in self.model.keys
+            ):
                 seen_body, replay_of = self.model.keys[key]
                 expected = None if seen_body == body else ErrorCode.IDEMPOTENCY_KEY_REUSED
             count = len(self.model.transfers)
-            transfer = self.attempt(lambda: ledger.post(session, self.request(kind, source, target, amount, key)), expected)
+            transfer = self.attempt(
+                lambda: ledger.post(session, self.request(kind, source, target, amount, key)),
+                expected,
+            )
             if transfer is None:
                 return
             if replay_of is not None:
@@ -153,7 +193,13 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
             if key is not None:
                 self.model.keys[key] = (body, transfer.id)
 
-        @rule(legs=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), round_amounts), min_size=2, max_size=3))
+        @rule(
+            legs=st.lists(
+                st.tuples(st.integers(0, 3), st.integers(0, 3), round_amounts),
+                min_size=2,
+                max_size=3,
+            )
+        )
         def post_linked(self, legs: list[tuple[int, int, int]]) -> None:
             balances = self.balances()
             expected, failed_at = None, None
@@ -174,7 +220,9 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
                     balances[source] -= amount
                     balances[target] += amount
             requests = [self.request(TransferKind.GROUP_EXCHANGE, s, t, a) for s, t, a in legs]
-            transfers = self.attempt(lambda: ledger.post_linked(session, requests), expected, failed_at)
+            transfers = self.attempt(
+                lambda: ledger.post_linked(session, requests), expected, failed_at
+            )
             if transfers is not None:
                 assert len({t.batch for t in transfers}) == 1
                 for transfer, (source, target, amount) in zip(transfers, legs, strict=True):
@@ -190,13 +238,23 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
             elif original.reversed:
                 expected = ErrorCode.ALREADY_REVERSED
             else:
-                expected = self.model.check_accounts(original.target, original.source, original.amount, self.balances())
-            reversal = self.attempt(lambda: ledger.reverse(session, original.id, "property test"), expected)
+                expected = self.model.check_accounts(
+                    original.target, original.source, original.amount, self.balances()
+                )
+            reversal = self.attempt(
+                lambda: ledger.reverse(session, original.id, "property test"), expected
+            )
             if reversal is not None:
                 original.reversed = True
-                self.apply(reversal.id, original.target, original.source, original.amount, is_reversal=True)
+                self.apply(
+                    reversal.id, original.target, original.source, original.amount, is_reversal=True
+                )
 
-        @rule(which=st.integers(0, 3), floor=st.sampled_from([None, 0, -30, -600]), ceiling=st.sampled_from([None, 0, 60, 900]))
+        @rule(
+            which=st.integers(0, 3),
+            floor=st.sampled_from([None, 0, -30, -600]),
+            ceiling=st.sampled_from([None, 0, 60, 900]),
+        )
         def set_limits(self, which: int, floor: int | None, ceiling: int | None) -> None:
             account = self.model.accounts[which]
             expected = None
@@ -206,7 +264,10 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
                 expected = ErrorCode.EXCEEDS_FLOOR
             elif ceiling is not None and account.balance > ceiling:
                 expected = ErrorCode.EXCEEDS_CEILING
-            if self.attempt(lambda: ledger.set_limits(session, account.id, floor=floor, ceiling=ceiling), expected):
+            if self.attempt(
+                lambda: ledger.set_limits(session, account.id, floor=floor, ceiling=ceiling),
+                expected,
+            ):
                 account.floor, account.ceiling = floor, ceiling
 
         @rule(which=st.integers(0, 3))
@@ -229,7 +290,9 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
                 assert stored == account.balance
                 assert account.floor is None or stored >= account.floor
                 assert account.ceiling is None or stored <= account.ceiling
-            count = session.scalar(select(func.count(Transfer.id)).where(Transfer.bank_id == self.bank.id))
+            count = session.scalar(
+                select(func.count(Transfer.id)).where(Transfer.bank_id == self.bank.id)
+            )
             assert count == len(self.model.transfers) + self.welcome_transfers()
             session.rollback()
 

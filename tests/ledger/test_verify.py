@@ -45,9 +45,13 @@ def test_verify_names_an_entry_changed_by_hand(
 ) -> None:
     drop_guards(session, engine_name)
     entry_id, transfer_id, account_id = session.execute(
-        sa.text("SELECT id, transfer_id, account_id FROM entries WHERE amount > 0 ORDER BY id LIMIT 1")
+        sa.text(
+            "SELECT id, transfer_id, account_id FROM entries WHERE amount > 0 ORDER BY id LIMIT 1"
+        )
     ).one()
-    session.execute(sa.text("UPDATE entries SET amount = amount + 30 WHERE id = :e"), {"e": entry_id})
+    session.execute(
+        sa.text("UPDATE entries SET amount = amount + 30 WHERE id = :e"), {"e": entry_id}
+    )
     session.commit()
 
     result = runner.invoke(args=["verify"])
@@ -65,7 +69,9 @@ def test_verify_names_a_deleted_entry(
     drop_guards(session, engine_name)
     transfer_id = session.scalar(sa.text("SELECT MIN(transfer_id) FROM entries"))
     session.execute(
-        sa.text("DELETE FROM entries WHERE id = (SELECT MIN(id) FROM entries WHERE transfer_id = :t)"),
+        sa.text(
+            "DELETE FROM entries WHERE id = (SELECT MIN(id) FROM entries WHERE transfer_id = :t)"
+        ),
         {"t": transfer_id},
     )
     session.commit()
@@ -81,7 +87,9 @@ def test_verify_names_a_drifted_cached_balance(
     runner: FlaskCliRunner, session: Session, demo_books: None
 ) -> None:
     account_id = session.scalar(sa.text("SELECT MIN(id) FROM accounts WHERE kind = 'member'"))
-    session.execute(sa.text("UPDATE accounts SET balance = balance + 15 WHERE id = :a"), {"a": account_id})
+    session.execute(
+        sa.text("UPDATE accounts SET balance = balance + 15 WHERE id = :a"), {"a": account_id}
+    )
     session.commit()
 
     result = runner.invoke(args=["verify"])
@@ -104,7 +112,9 @@ def test_verify_names_a_reversal_that_does_not_mirror(
         ),
         {"t": reversal_id},
     )
-    session.execute(sa.text("UPDATE transfers SET amount = amount + 15 WHERE id = :t"), {"t": reversal_id})
+    session.execute(
+        sa.text("UPDATE transfers SET amount = amount + 15 WHERE id = :t"), {"t": reversal_id}
+    )
     session.commit()
 
     result = runner.invoke(args=["verify"])

@@ -91,7 +91,9 @@ def open_account(
     if floor is not None and floor > 0:
         raise LedgerError(ErrorCode.EXCEEDS_FLOOR, "a new account starts at zero, below that floor")
     if ceiling is not None and ceiling < 0:
-        raise LedgerError(ErrorCode.EXCEEDS_CEILING, "a new account starts at zero, above that ceiling")
+        raise LedgerError(
+            ErrorCode.EXCEEDS_CEILING, "a new account starts at zero, above that ceiling"
+        )
     account = Account(
         bank_id=bank_id,
         unit=unit,
@@ -202,7 +204,9 @@ def _post_batch(
     for index, request in enumerate(requests):
         bank = banks[request.bank_id]
         if bank is None:
-            raise LedgerError(ErrorCode.NOT_FOUND, f"bank {request.bank_id} does not exist", index=index)
+            raise LedgerError(
+                ErrorCode.NOT_FOUND, f"bank {request.bank_id} does not exist", index=index
+            )
         if request.given_on is not None and request.given_on > bank.today(now):
             raise LedgerError(
                 ErrorCode.DATE_IN_FUTURE,
@@ -222,13 +226,15 @@ def _post_batch(
         if source.floor is not None and after_source < source.floor:
             raise LedgerError(
                 ErrorCode.EXCEEDS_FLOOR,
-                f"account {source.id} would go to {after_source}, below its floor of {source.floor}",
+                f"account {source.id} would go to {after_source}, "
+                f"below its floor of {source.floor}",
                 index=index,
             )
         if target.ceiling is not None and after_target > target.ceiling:
             raise LedgerError(
                 ErrorCode.EXCEEDS_CEILING,
-                f"account {target.id} would go to {after_target}, above its ceiling of {target.ceiling}",
+                f"account {target.id} would go to {after_target}, "
+                f"above its ceiling of {target.ceiling}",
                 index=index,
             )
         balances[source.id] = after_source
@@ -241,7 +247,15 @@ def _post_batch(
         with session.begin_nested():
             for request, original in zip(requests, reverses, strict=True):
                 transfers.append(
-                    _write(session, request, banks[request.bank_id], recorded_by_id, now, batch, original)
+                    _write(
+                        session,
+                        request,
+                        banks[request.bank_id],
+                        recorded_by_id,
+                        now,
+                        batch,
+                        original,
+                    )
                 )
     except IntegrityError as error:
         return _explain_integrity_error(session, requests, error)
@@ -435,14 +449,18 @@ def _explain_integrity_error(
     if "within_floor" in text:
         raise LedgerError(ErrorCode.EXCEEDS_FLOOR, "an account would go below its floor") from error
     if "within_ceiling" in text:
-        raise LedgerError(ErrorCode.EXCEEDS_CEILING, "an account would go above its ceiling") from error
+        raise LedgerError(
+            ErrorCode.EXCEEDS_CEILING, "an account would go above its ceiling"
+        ) from error
     if "account_closed" in text:
         raise LedgerError(ErrorCode.ACCOUNT_CLOSED, "an account is closed") from error
     raise error
 
 
 def _reversal_of(session: Session, transfer_id: int) -> Transfer | None:
-    return session.scalars(select(Transfer).where(Transfer.reverses_id == transfer_id)).one_or_none()
+    return session.scalars(
+        select(Transfer).where(Transfer.reverses_id == transfer_id)
+    ).one_or_none()
 
 
 # -- the check before commit ----------------------------------------------------------------------

@@ -53,7 +53,8 @@ class Unit(enum.StrEnum):
 class AccountKind(enum.StrEnum):
     #: A member's own hours.
     MEMBER = "member"
-    #: The bank's community pot: donations in, help for the bank and for those who can't give back out.
+    #: The bank's community pot: donations in; help for the bank, and for those who can't
+    #: give back, out.
     POT = "pot"
     #: The programme's fund, as seen from one bank: the source of its grant money.
     FUNDER = "funder"
@@ -93,7 +94,9 @@ class TransferKind(enum.StrEnum):
 
 
 #: Kinds that record help actually given, capped at 24 hours a transfer.
-HELP_KINDS = frozenset({TransferKind.EXCHANGE, TransferKind.GROUP_EXCHANGE, TransferKind.POT_CREDIT})
+HELP_KINDS = frozenset(
+    {TransferKind.EXCHANGE, TransferKind.GROUP_EXCHANGE, TransferKind.POT_CREDIT}
+)
 
 
 class Account(Base):
@@ -112,7 +115,8 @@ class Account(Base):
         ),
         CheckConstraint("status <> 'closed' OR balance = 0", name="closed_only_when_empty"),
         CheckConstraint(
-            "(kind = 'member' AND member_id IS NOT NULL) OR (kind <> 'member' AND member_id IS NULL)",
+            "(kind = 'member' AND member_id IS NOT NULL)"
+            " OR (kind <> 'member' AND member_id IS NULL)",
             name="member_accounts_have_member",
         ),
     )

@@ -54,7 +54,9 @@ def verify(session: Session, bank_id: int | None = None) -> Report:
         return statement if bank_id is None else statement.where(column == bank_id)
 
     add = report.breaches.append
-    report.transfers = session.scalar(scoped(select(func.count(Transfer.id)), Transfer.bank_id)) or 0
+    report.transfers = (
+        session.scalar(scoped(select(func.count(Transfer.id)), Transfer.bank_id)) or 0
+    )
     report.entries = session.scalar(scoped(select(func.count(Entry.id)), Entry.bank_id)) or 0
     report.accounts = session.scalar(scoped(select(func.count(Account.id)), Account.bank_id)) or 0
 
@@ -180,7 +182,8 @@ def verify(session: Session, bank_id: int | None = None) -> Report:
             add(
                 Breach(
                     "reversed_twice",
-                    f"transfer {reversed_.id} is reversed by {seen[reversed_.id]} and {reversal.id}",
+                    f"transfer {reversed_.id} is reversed by "
+                    f"{seen[reversed_.id]} and {reversal.id}",
                 )
             )
         seen[reversed_.id] = reversal.id

@@ -1,0 +1,52 @@
+# timebank: `make run` to try it, `make test` to test it. Both set everything up first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TIMEBANK_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test test-fast lint format translations extract-messages bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d translations > /dev/null
+
+## run: install, migrate, load the demo into an empty database, serve on 127.0.0.1:5000
+run: $(STAMP) translations
+	$(BIN)/timebank db upgrade
+	$(BIN)/timebank demo
+	$(BIN)/timebank run --host 127.0.0.1 --port 5000
+
+## test: the whole suite, on SQLite and PostgreSQL, with the browser tests
+test: $(STAMP) translations
+	$(BIN)/pytest
+
+## test-fast: SQLite only, no browser: for the edit-test loop
+test-fast: $(STAMP) translations
+	TIMEBANK_TEST_ENGINES=sqlite $(BIN)/pytest -m "not browser" -x
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ -o /tmp/timebank-messages.pot .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## extract-messages: refresh translations/messages.pot and every catalogue from the code
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations
+
+bench: $(STAMP)
+	$(BIN)/python bench/ledger_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
