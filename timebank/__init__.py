@@ -18,7 +18,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from timebank import config as settings
     from timebank import i18n
     from timebank.db import configure_engine
-    from timebank.extensions import babel, csrf, db, migrate
+    from timebank.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     app = Flask(
         __name__,
@@ -44,12 +44,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         default_translation_directories=str(ROOT / "translations"),
     )
     i18n.init_app(app)
-    csrf.init_app(app)
 
-    # pages
-    from timebank.web import public
+    # sign-in, CSRF on every form, and rate limits
+    from timebank.web import security
+
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+
+    # pages, one blueprint per audience
+    from timebank.web import auth, errors, public
+    from timebank.web.broker import bp as broker
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(broker)
+    errors.init_app(app)
 
     # commands
     from timebank import cli

@@ -49,6 +49,35 @@ def demo_command(seed: int) -> None:
     click.echo(summary)
 
 
+@click.command("create-admin")
+@click.argument("email")
+@click.option(
+    "--name", default="Administrator", show_default=True, help="The name shown on screen."
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_admin_command(email: str, name: str, password_stdin: bool) -> None:
+    """Create an administrator who can sign in with EMAIL."""
+    from timebank.users import operations
+    from timebank.users.models import Role
+
+    if operations.find_by_email(db.session, email) is not None:
+        raise click.ClickException(f"{email} already has an account")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        operations.create_user(
+            db.session, email=email, display_name=name, role=Role.ADMIN, password=password
+        )
+    except operations.PasswordTooShort as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"{email} can now sign in as an administrator.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(verify_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(create_admin_command)

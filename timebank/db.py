@@ -62,7 +62,7 @@ def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=24,
+        length=max(24, *(len(m.value) for m in enum_class)),
         validate_strings=True,
         values_callable=lambda members: [m.value for m in members],
     )

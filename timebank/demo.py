@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from timebank import ledger
-from timebank.banks.models import Bank
+from timebank.banks.models import Bank, Programme
 from timebank.banks.operations import create_bank, create_programme, pot_account
 from timebank.exchanges import record_exchange
 from timebank.ledger import LedgerError, TransferKind, TransferRequest, Unit
@@ -134,6 +134,7 @@ def load(
         starts_on=today.replace(month=1, day=1) - timedelta(days=365),
     )
     exchanges = 0
+    banks = []
     for number, spec in enumerate(BANKS, start=1):
         bank = create_bank(
             session,
@@ -164,14 +165,58 @@ def load(
             kind=MemberKind.GROUP,
         )
         members.append(lunch_club)
+        banks.append(bank)
         exchanges += _year_of_exchanges(
             session, rng, bank, members, spec["skills"], catalogue, today
         )
+    sign_ins = _demo_users(session, banks, programme)
     session.flush()
-    return (
+    lines = [
         f"Loaded the demo: 1 programme, {len(BANKS)} banks, "
-        f"{len(BANKS) * (members_per_bank + 1)} members, {exchanges} exchanges."
+        f"{len(BANKS) * (members_per_bank + 1)} members, {exchanges} exchanges.",
+        f"Demo sign-ins at /sign-in (the password for all is {DEMO_PASSWORD}):",
+        *[f"  {email:28} {what}" for email, what in sign_ins],
+    ]
+    return "\n".join(lines)
+
+
+#: Shared by every demo account; the demo is for trying timebank out, never for real data.
+DEMO_PASSWORD = "demo-password"
+
+
+def _demo_users(session: Session, banks: list[Bank], programme: Programme) -> list[tuple[str, str]]:
+    from timebank.users.models import Role
+    from timebank.users.operations import create_user
+
+    made = [("admin@demo.timebank", "administrator")]
+    create_user(
+        session,
+        email="admin@demo.timebank",
+        display_name="Ada Admin",
+        role=Role.ADMIN,
+        password=DEMO_PASSWORD,
     )
+    for number, bank in enumerate(banks, start=1):
+        email = f"broker{number}@demo.timebank"
+        create_user(
+            session,
+            email=email,
+            display_name=f"Broker {number}",
+            role=Role.COORDINATOR,
+            password=DEMO_PASSWORD,
+            banks=[bank],
+        )
+        made.append((email, f"broker for {bank.name}"))
+    create_user(
+        session,
+        email="funder@demo.timebank",
+        display_name="Fiona Funder",
+        role=Role.FUNDER,
+        password=DEMO_PASSWORD,
+        programme=programme,
+    )
+    made.append(("funder@demo.timebank", "funder of the programme"))
+    return made
 
 
 def _year_of_exchanges(

@@ -1,18 +1,36 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
+from timebank.audit import AuditEvent
 from timebank.banks.models import Bank, Programme
-from timebank.ledger.models import Account, Entry, Transfer, TransferNote
-from timebank.members.models import Member, Skill
-from timebank.users.models import User
+from timebank.imports.models import ImportBatch
+from timebank.ledger.models import (
+    Account,
+    Entry,
+    Transfer,
+    TransferAnswer,
+    TransferNote,
+    TransferOutcome,
+)
+from timebank.members.models import Member, MemberSkill, Skill
+from timebank.members.monitoring import Monitoring
+from timebank.users.models import PasswordReset, User, user_banks
 
 __all__ = [
     "Account",
+    "AuditEvent",
     "Bank",
     "Entry",
+    "ImportBatch",
     "Member",
+    "MemberSkill",
+    "Monitoring",
+    "PasswordReset",
     "Programme",
     "Skill",
     "Transfer",
+    "TransferAnswer",
     "TransferNote",
+    "TransferOutcome",
     "User",
+    "user_banks",
 ]

@@ -22,9 +22,12 @@ from timebank.ledger.models import (
     AccountKind,
     AccountStatus,
     Entry,
+    OutcomeArea,
     Transfer,
+    TransferAnswer,
     TransferKind,
     TransferNote,
+    TransferOutcome,
     Unit,
 )
 from timebank.ledger.verify import Breach, Report, verify
@@ -38,6 +41,9 @@ __all__ = [
     "Breach",
     "Entry",
     "ErrorCode",
+    "OutcomeArea",
+    "TransferAnswer",
+    "TransferOutcome",
     "LedgerError",
     "Report",
     "Transfer",

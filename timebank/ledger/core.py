@@ -31,9 +31,12 @@ from timebank.ledger.models import (
     AccountKind,
     AccountStatus,
     Entry,
+    OutcomeArea,
     Transfer,
+    TransferAnswer,
     TransferKind,
     TransferNote,
+    TransferOutcome,
     Unit,
 )
 
@@ -61,6 +64,10 @@ class TransferRequest:
     skill_id: int | None = None
     note: str | None = None
     idempotency_key: str | None = None
+    #: Outcome areas (codes of :class:`OutcomeArea`) the help served.
+    outcome_areas: tuple[str, ...] = ()
+    #: The member's request (a ``member_skills`` row) this exchange answered.
+    answers_request_id: int | None = None
 
     def fingerprint(self) -> str:
         """A stable hash of everything but the key, to tell a retry from a different request."""
@@ -326,6 +333,13 @@ def _check_shape(request: TransferRequest, index: int) -> None:
         raise LedgerError(
             ErrorCode.SAME_ACCOUNT, "the two sides must be different accounts", index=index
         )
+    unknown = set(request.outcome_areas) - {area.value for area in OutcomeArea}
+    if unknown:
+        raise LedgerError(
+            ErrorCode.INVALID_OUTCOME_AREA,
+            f"no such outcome area: {sorted(unknown)[0]}",
+            index=index,
+        )
 
 
 def _find_replays(session: Session, requests: Sequence[TransferRequest]) -> list[Transfer] | None:
@@ -426,6 +440,15 @@ def _write(
     ]
     if request.note:
         transfer.note = TransferNote(text=request.note)
+    transfer.outcomes = [
+        TransferOutcome(area=OutcomeArea(a)) for a in sorted(set(request.outcome_areas))
+    ]
+    session.add(transfer)
+    session.flush()
+    if request.answers_request_id is not None:
+        session.add(
+            TransferAnswer(transfer_id=transfer.id, member_skill_id=request.answers_request_id)
+        )
     session.add(transfer)
     session.flush()
     return transfer

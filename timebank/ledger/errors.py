@@ -42,6 +42,8 @@ class ErrorCode(enum.StrEnum):
     BALANCE_NOT_ZERO = "balance_not_zero"
     #: A floor must not be above the ceiling.
     INVALID_LIMITS = "invalid_limits"
+    #: Outcome areas are the eight of the Dorset Age Partnership.
+    INVALID_OUTCOME_AREA = "invalid_outcome_area"
     #: A linked posting needs at least one transfer.
     EMPTY_BATCH = "empty_batch"
 

@@ -192,6 +192,7 @@ class Transfer(Base):
         back_populates="transfer", order_by="Entry.id", passive_deletes="all"
     )
     note: Mapped[TransferNote | None] = relationship(passive_deletes="all")
+    outcomes: Mapped[list[TransferOutcome]] = relationship(passive_deletes="all")
 
     def __repr__(self) -> str:
         return f"<Transfer {self.id} {self.kind} {self.amount} {self.unit}>"
@@ -238,3 +239,45 @@ class TransferNote(Base):
     transfer_id: Mapped[int] = mapped_column(ForeignKey("transfers.id"), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutcomeArea(enum.StrEnum):
+    """The Dorset Age Partnership's eight outcome areas, which older people defined.
+    Older people in local communities..."""
+
+    #: ...have housing suitable for their needs.
+    HOUSING = "housing"
+    #: ...are socially integrated and not isolated.
+    SOCIAL = "social"
+    #: ...are making positive contributions and experiencing fulfilment.
+    CONTRIBUTION = "contribution"
+    #: ...feel secure and safe.
+    SAFETY = "safety"
+    #: ...feel free from discrimination.
+    DISCRIMINATION = "discrimination"
+    #: ...feel financially secure.
+    FINANCES = "finances"
+    #: ...are in good health in mind and body.
+    HEALTH = "health"
+    #: ...have dignity, choice and control.
+    DIGNITY = "dignity"
+
+
+class TransferOutcome(Base):
+    """An outcome area a transfer served. Written with the transfer, never changed."""
+
+    __tablename__ = "transfer_outcomes"
+
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("transfers.id"), primary_key=True)
+    area: Mapped[OutcomeArea] = mapped_column(
+        str_enum(OutcomeArea, "outcome_area"), primary_key=True
+    )
+
+
+class TransferAnswer(Base):
+    """The member's request that an exchange answered."""
+
+    __tablename__ = "transfer_answers"
+
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("transfers.id"), primary_key=True)
+    member_skill_id: Mapped[int] = mapped_column(ForeignKey("member_skills.id"), index=True)

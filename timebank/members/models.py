@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from timebank.banks.models import Bank
@@ -29,32 +38,95 @@ class MemberStatus(enum.StrEnum):
     LEFT = "left"
 
 
+class ContactMethod(enum.StrEnum):
+    PHONE = "phone"
+    TEXT = "text"
+    LETTER = "letter"
+    #: Through their carer or supporter.
+    CARER = "carer"
+
+
+class CheckStatus(enum.StrEnum):
+    """Where a safeguarding check stands."""
+
+    NOT_STARTED = "not_started"
+    REQUESTED = "requested"
+    #: References received and satisfactory; or a DBS certificate seen and clear.
+    CLEAR = "clear"
+
+
 class Member(Base):
     """A person, group or organisation in one bank."""
 
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("bank_id", "member_number"),)
+    __table_args__ = (
+        UniqueConstraint("bank_id", "member_number"),
+        CheckConstraint(
+            "birth_year IS NULL OR (birth_year >= 1900 AND birth_year <= 2100)",
+            name="birth_year_plausible",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"), index=True)
     #: Unique within the bank; what a broker says on the phone ("member 42").
     member_number: Mapped[int] = mapped_column(Integer)
     kind: Mapped[MemberKind] = mapped_column(
-        str_enum(MemberKind, "member_kind"),
-        default=MemberKind.PERSON,
+        str_enum(MemberKind, "member_kind"), default=MemberKind.PERSON
     )
     full_name: Mapped[str] = mapped_column(String(200))
     #: The name the member likes to be called, shown on every page.
     display_name: Mapped[str] = mapped_column(String(100))
     status: Mapped[MemberStatus] = mapped_column(
-        str_enum(MemberStatus, "member_status"),
-        default=MemberStatus.ACTIVE,
+        str_enum(MemberStatus, "member_status"), default=MemberStatus.ACTIVE
     )
     joined_on: Mapped[date] = mapped_column(Date)
     left_on: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    #: Postcode district only ("BT9"): reports need no more, and we keep no more.
+    area: Mapped[str] = mapped_column(String(8), default="", index=True)
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    preferred_locale: Mapped[str] = mapped_column(String(16), default="en")
+    contact_method: Mapped[ContactMethod] = mapped_column(
+        str_enum(ContactMethod, "contact_method"), default=ContactMethod.PHONE
+    )
+    needs_large_print: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_hearing_support: Mapped[bool] = mapped_column(Boolean, default=False)
+    supporter_name: Mapped[str] = mapped_column(String(200), default="")
+    supporter_phone: Mapped[str] = mapped_column(String(40), default="")
+    supporter_relationship: Mapped[str] = mapped_column(String(100), default="")
+    #: When the member agreed to be on the register, and the words they agreed to.
+    consent_on: Mapped[date | None] = mapped_column(Date)
+    consent_wording: Mapped[str] = mapped_column(Text, default="")
+    #: Members who visit others' homes need references and a DBS check.
+    visits_homes: Mapped[bool] = mapped_column(Boolean, default=False)
+    reference_check: Mapped[CheckStatus] = mapped_column(
+        str_enum(CheckStatus, "reference_check"), default=CheckStatus.NOT_STARTED
+    )
+    dbs_check: Mapped[CheckStatus] = mapped_column(
+        str_enum(CheckStatus, "dbs_check"), default=CheckStatus.NOT_STARTED
+    )
+    dbs_expires_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     bank: Mapped[Bank] = relationship()
+    skills: Mapped[list[MemberSkill]] = relationship(
+        back_populates="member", order_by="MemberSkill.id"
+    )
+
+    def safeguarding_problems(self, today: date) -> list[str]:
+        """Codes of what is missing before this member may visit homes; empty when all is well."""
+        if not self.visits_homes:
+            return []
+        problems = []
+        if self.reference_check != CheckStatus.CLEAR:
+            problems.append("references_missing")
+        if self.dbs_check != CheckStatus.CLEAR:
+            problems.append("dbs_missing")
+        elif self.dbs_expires_on is None or self.dbs_expires_on < today:
+            problems.append("dbs_expired")
+        return problems
 
     def __repr__(self) -> str:
         return f"<Member {self.bank_id}/{self.member_number}>"
@@ -73,3 +145,36 @@ class Skill(Base):
 
     def __repr__(self) -> str:
         return f"<Skill {self.code}>"
+
+
+class SkillDirection(enum.StrEnum):
+    #: Help the member can give.
+    OFFER = "offer"
+    #: Help the member would like.
+    REQUEST = "request"
+
+
+class MemberSkillStatus(enum.StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+    #: A request that has been met.
+    DONE = "done"
+
+
+class MemberSkill(Base):
+    """An offer or a request of one kind of help, with the member's own words."""
+
+    __tablename__ = "member_skills"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skills.id"), index=True)
+    direction: Mapped[SkillDirection] = mapped_column(str_enum(SkillDirection, "direction"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[MemberSkillStatus] = mapped_column(
+        str_enum(MemberSkillStatus, "member_skill_status"), default=MemberSkillStatus.OPEN
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    member: Mapped[Member] = relationship(back_populates="skills")
+    skill: Mapped[Skill] = relationship()

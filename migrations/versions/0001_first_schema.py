@@ -1,4 +1,5 @@
-"""The books: programmes, banks, members, skills, users, and the ledger with its guards.
+"""The first schema: programmes, banks, members and their skills and monitoring, users,
+the audit trail, imports, and the ledger with the database's guards over the books.
 
 The ledger's rules are enforced here by the database itself, on SQLite and PostgreSQL:
 transfers and entries can never be updated or deleted, balances are kept by a trigger on entry
@@ -28,17 +29,6 @@ def upgrade() -> None:
     sa.Column('ends_on', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_programmes'))
-    )
-    op.create_table('users',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('email', sa.String(length=254), nullable=True),
-    sa.Column('display_name', sa.String(length=100), nullable=False),
-    sa.Column('role', sa.Enum('admin', 'coordinator', 'funder', 'member', name='role', native_enum=False, create_constraint=True, length=24), nullable=False),
-    sa.Column('password_hash', sa.String(length=200), nullable=True),
-    sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
     op.create_table('banks',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -72,12 +62,31 @@ def upgrade() -> None:
     sa.Column('status', sa.Enum('active', 'paused', 'left', name='member_status', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('joined_on', sa.Date(), nullable=False),
     sa.Column('left_on', sa.Date(), nullable=True),
+    sa.Column('phone', sa.String(length=40), nullable=False),
+    sa.Column('area', sa.String(length=8), nullable=False),
+    sa.Column('birth_year', sa.Integer(), nullable=True),
+    sa.Column('preferred_locale', sa.String(length=16), nullable=False),
+    sa.Column('contact_method', sa.Enum('phone', 'text', 'letter', 'carer', name='contact_method', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('needs_large_print', sa.Boolean(), nullable=False),
+    sa.Column('needs_interpreter', sa.Boolean(), nullable=False),
+    sa.Column('needs_hearing_support', sa.Boolean(), nullable=False),
+    sa.Column('supporter_name', sa.String(length=200), nullable=False),
+    sa.Column('supporter_phone', sa.String(length=40), nullable=False),
+    sa.Column('supporter_relationship', sa.String(length=100), nullable=False),
+    sa.Column('consent_on', sa.Date(), nullable=True),
+    sa.Column('consent_wording', sa.Text(), nullable=False),
+    sa.Column('visits_homes', sa.Boolean(), nullable=False),
+    sa.Column('reference_check', sa.Enum('not_started', 'requested', 'clear', name='reference_check', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('dbs_check', sa.Enum('not_started', 'requested', 'clear', name='dbs_check', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('dbs_expires_on', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('birth_year IS NULL OR (birth_year >= 1900 AND birth_year <= 2100)', name=op.f('ck_members_birth_year_plausible')),
     sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], name=op.f('fk_members_bank_id_banks')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_members')),
     sa.UniqueConstraint('bank_id', 'member_number', name=op.f('uq_members_bank_id_member_number'))
     )
     with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_members_area'), ['area'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_bank_id'), ['bank_id'], unique=False)
 
     op.create_table('skills',
@@ -118,6 +127,107 @@ def upgrade() -> None:
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_accounts_bank_id'), ['bank_id'], unique=False)
 
+    op.create_table('member_skills',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('skill_id', sa.Integer(), nullable=False),
+    sa.Column('direction', sa.Enum('offer', 'request', name='direction', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('open', 'paused', 'done', name='member_skill_status', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_member_skills_member_id_members')),
+    sa.ForeignKeyConstraint(['skill_id'], ['skills.id'], name=op.f('fk_member_skills_skill_id_skills')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_member_skills'))
+    )
+    with op.batch_alter_table('member_skills', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_member_skills_member_id'), ['member_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_member_skills_skill_id'), ['skill_id'], unique=False)
+
+    op.create_table('monitoring',
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('consent_on', sa.Date(), nullable=True),
+    sa.Column('age_band', sa.Enum('under_50', '50_64', '65_74', '75_84', '85_plus', 'prefer_not', name='age_band', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.Column('gender', sa.Enum('woman', 'man', 'non_binary', 'self_described', 'prefer_not', name='gender', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.Column('ethnicity', sa.Enum('asian_indian', 'asian_pakistani', 'asian_bangladeshi', 'asian_chinese', 'asian_other', 'black_african', 'black_caribbean', 'black_other', 'mixed_white_asian', 'mixed_white_black_african', 'mixed_white_black_caribbean', 'mixed_other', 'white_british', 'white_irish', 'white_gypsy_traveller', 'white_roma', 'white_other', 'other_arab', 'other_any', 'prefer_not', name='ethnicity', native_enum=False, create_constraint=True), nullable=True),
+    sa.Column('sexual_orientation', sa.Enum('straight', 'gay_lesbian', 'bisexual', 'other', 'prefer_not', name='sexual_orientation', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.Column('carer', sa.Enum('yes', 'no', 'prefer_not', name='carer', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.Column('bereaved', sa.Enum('yes', 'no', 'prefer_not', name='bereaved', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.Column('dementia', sa.Enum('yes', 'no', 'prefer_not', name='dementia', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.Column('lives_alone', sa.Enum('yes', 'no', 'prefer_not', name='lives_alone', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.Column('disability', sa.Enum('yes', 'no', 'prefer_not', name='disability', native_enum=False, create_constraint=True, length=24), nullable=True),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_monitoring_member_id_members')),
+    sa.PrimaryKeyConstraint('member_id', name=op.f('pk_monitoring'))
+    )
+    op.create_table('users',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('display_name', sa.String(length=100), nullable=False),
+    sa.Column('role', sa.Enum('admin', 'coordinator', 'funder', 'member', name='role', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('password_hash', sa.String(length=200), nullable=True),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=True),
+    sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.Column('last_signed_in_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_users_member_id_members')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_users_programme_id_programmes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
+    sa.UniqueConstraint('email', name=op.f('uq_users_email'))
+    )
+    op.create_table('audit_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('bank_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=60), nullable=False),
+    sa.Column('subject', sa.String(length=60), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], name=op.f('fk_audit_events_bank_id_banks')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_audit_events_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
+    )
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_events_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_events_bank_id'), ['bank_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_events_user_id'), ['user_id'], unique=False)
+
+    op.create_table('import_batches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.Enum('members', 'exchanges', name='import_kind', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('previewed', 'importing', 'done', 'failed', name='import_status', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('total_rows', sa.Integer(), nullable=False),
+    sa.Column('valid_rows', sa.Integer(), nullable=False),
+    sa.Column('imported_rows', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], name=op.f('fk_import_batches_bank_id_banks')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_import_batches_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_batches'))
+    )
+    with op.batch_alter_table('import_batches', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_batches_bank_id'), ['bank_id'], unique=False)
+
+    op.create_table('password_resets',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_password_resets_created_by_id_users')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_password_resets_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_password_resets')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_password_resets_token_hash'))
+    )
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_password_resets_user_id'), ['user_id'], unique=False)
+
     op.create_table('transfers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('bank_id', sa.Integer(), nullable=False),
@@ -149,6 +259,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_transfers_batch'), ['batch'], unique=False)
         batch_op.create_index(batch_op.f('ix_transfers_given_on'), ['given_on'], unique=False)
 
+    op.create_table('user_banks',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], name=op.f('fk_user_banks_bank_id_banks')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_user_banks_user_id_users')),
+    sa.PrimaryKeyConstraint('user_id', 'bank_id', name=op.f('pk_user_banks'))
+    )
     op.create_table('entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('transfer_id', sa.Integer(), nullable=False),
@@ -166,6 +283,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_entries_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_entries_transfer_id'), ['transfer_id'], unique=False)
 
+    op.create_table('transfer_answers',
+    sa.Column('transfer_id', sa.Integer(), nullable=False),
+    sa.Column('member_skill_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['member_skill_id'], ['member_skills.id'], name=op.f('fk_transfer_answers_member_skill_id_member_skills')),
+    sa.ForeignKeyConstraint(['transfer_id'], ['transfers.id'], name=op.f('fk_transfer_answers_transfer_id_transfers')),
+    sa.PrimaryKeyConstraint('transfer_id', name=op.f('pk_transfer_answers'))
+    )
+    with op.batch_alter_table('transfer_answers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_transfer_answers_member_skill_id'), ['member_skill_id'], unique=False)
+
     op.create_table('transfer_notes',
     sa.Column('transfer_id', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
@@ -173,23 +300,56 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['transfer_id'], ['transfers.id'], name=op.f('fk_transfer_notes_transfer_id_transfers')),
     sa.PrimaryKeyConstraint('transfer_id', name=op.f('pk_transfer_notes'))
     )
+    op.create_table('transfer_outcomes',
+    sa.Column('transfer_id', sa.Integer(), nullable=False),
+    sa.Column('area', sa.Enum('housing', 'social', 'contribution', 'safety', 'discrimination', 'finances', 'health', 'dignity', name='outcome_area', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.ForeignKeyConstraint(['transfer_id'], ['transfers.id'], name=op.f('fk_transfer_outcomes_transfer_id_transfers')),
+    sa.PrimaryKeyConstraint('transfer_id', 'area', name=op.f('pk_transfer_outcomes'))
+    )
     create_guards()
 
 
 def downgrade() -> None:
     drop_guards()
+    op.drop_table('transfer_outcomes')
     op.drop_table('transfer_notes')
+    with op.batch_alter_table('transfer_answers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_transfer_answers_member_skill_id'))
+
+    op.drop_table('transfer_answers')
     with op.batch_alter_table('entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_entries_transfer_id'))
         batch_op.drop_index(batch_op.f('ix_entries_account_id'))
 
     op.drop_table('entries')
+    op.drop_table('user_banks')
     with op.batch_alter_table('transfers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_transfers_given_on'))
         batch_op.drop_index(batch_op.f('ix_transfers_batch'))
         batch_op.drop_index(batch_op.f('ix_transfers_bank_id'))
 
     op.drop_table('transfers')
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_password_resets_user_id'))
+
+    op.drop_table('password_resets')
+    with op.batch_alter_table('import_batches', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_batches_bank_id'))
+
+    op.drop_table('import_batches')
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_events_user_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_events_bank_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_events_at'))
+
+    op.drop_table('audit_events')
+    op.drop_table('users')
+    op.drop_table('monitoring')
+    with op.batch_alter_table('member_skills', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_member_skills_skill_id'))
+        batch_op.drop_index(batch_op.f('ix_member_skills_member_id'))
+
+    op.drop_table('member_skills')
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_accounts_bank_id'))
 
@@ -200,13 +360,13 @@ def downgrade() -> None:
     op.drop_table('skills')
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_members_bank_id'))
+        batch_op.drop_index(batch_op.f('ix_members_area'))
 
     op.drop_table('members')
     with op.batch_alter_table('banks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_banks_programme_id'))
 
     op.drop_table('banks')
-    op.drop_table('users')
     op.drop_table('programmes')
 
 
@@ -230,6 +390,19 @@ SQLITE_GUARDS = [
     # then refuse a balance beyond its floor or ceiling
     """CREATE TRIGGER entries_move_balance AFTER INSERT ON entries
     BEGIN UPDATE accounts SET balance = balance + NEW.amount WHERE id = NEW.account_id; END""",
+    # outcome areas, answered requests and the audit trail are append-only too
+    """CREATE TRIGGER transfer_outcomes_never_updated BEFORE UPDATE ON transfer_outcomes
+    BEGIN SELECT RAISE(ABORT, 'ledger_immutable: transfer_outcomes are never updated'); END""",
+    """CREATE TRIGGER transfer_outcomes_never_deleted BEFORE DELETE ON transfer_outcomes
+    BEGIN SELECT RAISE(ABORT, 'ledger_immutable: transfer_outcomes are never deleted'); END""",
+    """CREATE TRIGGER transfer_answers_never_updated BEFORE UPDATE ON transfer_answers
+    BEGIN SELECT RAISE(ABORT, 'ledger_immutable: transfer_answers are never updated'); END""",
+    """CREATE TRIGGER transfer_answers_never_deleted BEFORE DELETE ON transfer_answers
+    BEGIN SELECT RAISE(ABORT, 'ledger_immutable: transfer_answers are never deleted'); END""",
+    """CREATE TRIGGER audit_events_never_updated BEFORE UPDATE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'ledger_immutable: audit_events are never updated'); END""",
+    """CREATE TRIGGER audit_events_never_deleted BEFORE DELETE ON audit_events
+    BEGIN SELECT RAISE(ABORT, 'ledger_immutable: audit_events are never deleted'); END""",
     """CREATE TRIGGER transfers_reversal_not_reversed BEFORE INSERT ON transfers
     WHEN NEW.reverses_id IS NOT NULL
      AND (SELECT reverses_id FROM transfers WHERE id = NEW.reverses_id) IS NOT NULL
@@ -244,6 +417,12 @@ SQLITE_TRIGGER_NAMES = [
     "entries_not_on_closed_account",
     "entries_move_balance",
     "transfers_reversal_not_reversed",
+    "transfer_outcomes_never_updated",
+    "transfer_outcomes_never_deleted",
+    "transfer_answers_never_updated",
+    "transfer_answers_never_deleted",
+    "audit_events_never_updated",
+    "audit_events_never_deleted",
 ]
 
 POSTGRESQL_GUARDS = [
@@ -260,6 +439,12 @@ POSTGRESQL_GUARDS = [
     FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()""",
     """CREATE TRIGGER entries_never_truncated BEFORE TRUNCATE ON entries
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change()""",
+    """CREATE TRIGGER transfer_outcomes_never_changed BEFORE UPDATE OR DELETE ON transfer_outcomes
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()""",
+    """CREATE TRIGGER transfer_answers_never_changed BEFORE UPDATE OR DELETE ON transfer_answers
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()""",
+    """CREATE TRIGGER audit_events_never_changed BEFORE UPDATE OR DELETE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()""",
     """CREATE FUNCTION ledger_apply_entry() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF (SELECT status FROM accounts WHERE id = NEW.account_id) = 'closed' THEN
@@ -313,6 +498,9 @@ POSTGRESQL_GUARDS = [
 ]
 
 POSTGRESQL_DROPS = [
+    "DROP TRIGGER IF EXISTS transfer_outcomes_never_changed ON transfer_outcomes",
+    "DROP TRIGGER IF EXISTS transfer_answers_never_changed ON transfer_answers",
+    "DROP TRIGGER IF EXISTS audit_events_never_changed ON audit_events",
     "DROP TRIGGER IF EXISTS transfers_balance ON transfers",
     "DROP TRIGGER IF EXISTS entries_balance ON entries",
     "DROP TRIGGER IF EXISTS transfers_reversal_not_reversed ON transfers",

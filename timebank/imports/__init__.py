@@ -1,0 +1,1 @@
+"""CSV import of members and past exchanges, and CSV export."""

@@ -1,0 +1,92 @@
+"""Who may see what. Every query of a bank's data goes through these helpers.
+
+A user who may not see a bank gets 404 for anything in it, exactly as if it did not exist, so
+nothing about another bank leaks, not even that it exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import Select, select
+
+from timebank.banks.models import Bank
+from timebank.extensions import db
+from timebank.ledger import Transfer
+from timebank.members.models import Member
+from timebank.users.models import Role, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return,attr-defined]
+
+
+def broker_bank_ids(person: User) -> set[int] | None:
+    """The banks a user brokers for; None means every bank (an admin)."""
+    if person.role == Role.ADMIN:
+        return None
+    if person.role == Role.COORDINATOR:
+        return {bank.id for bank in person.banks}
+    return set()
+
+
+def scope_to_banks(statement: Select[Any], column: Any, person: User) -> Select[Any]:
+    """Limit a query to the banks ``person`` brokers for."""
+    allowed = broker_bank_ids(person)
+    if allowed is None:
+        return statement
+    return statement.where(column.in_(allowed))
+
+
+def broker_required(view: F) -> F:
+    """Signed in as an admin or a coordinator; anyone else signed in gets 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if user().role not in (Role.ADMIN, Role.COORDINATOR):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if user().role != Role.ADMIN:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def bank_or_404(bank_id: int) -> Bank:
+    statement = scope_to_banks(select(Bank).where(Bank.id == bank_id), Bank.id, user())
+    return db.session.scalars(statement).one_or_none() or abort(404)
+
+
+def member_or_404(bank: Bank, member_id: int) -> Member:
+    member = db.session.get(Member, member_id)
+    if member is None or member.bank_id != bank.id:
+        abort(404)
+    return member
+
+
+def transfer_or_404(bank: Bank, transfer_id: int) -> Transfer:
+    transfer = db.session.get(Transfer, transfer_id)
+    if transfer is None or transfer.bank_id != bank.id:
+        abort(404)
+    return transfer
+
+
+def brokered_banks() -> list[Bank]:
+    statement = scope_to_banks(select(Bank).order_by(Bank.name), Bank.id, user())
+    return list(db.session.scalars(statement))

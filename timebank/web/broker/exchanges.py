@@ -1,0 +1,502 @@
+"""Logging help: exchanges, group exchanges, time given to the bank, gifts and reversals.
+
+Each form carries an idempotency key made when the form is shown, so a double tap or a
+resubmitted page posts once. Ledger refusals come back in plain words beside the field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from timebank import audit, ledger
+from timebank.banks.models import Bank
+from timebank.banks.operations import pot_account
+from timebank.extensions import db
+from timebank.i18n import format_minutes
+from timebank.ledger import (
+    Account,
+    ErrorCode,
+    LedgerError,
+    Transfer,
+    TransferKind,
+    TransferRequest,
+    Unit,
+)
+from timebank.members.catalogue import ensure_catalogue
+from timebank.members.models import Member, MemberSkill, SkillDirection
+from timebank.members.operations import member_account
+from timebank.web.access import bank_or_404, broker_required, member_or_404, transfer_or_404, user
+from timebank.web.broker import bp
+from timebank.web.broker.forms import (
+    POT,
+    ExchangeForm,
+    GiftForm,
+    GroupExchangeForm,
+    PotCreditForm,
+    ReversalForm,
+)
+from timebank.web.broker.lookup import NotFound, datalist_members, find_member, label
+from timebank.web.broker.members import skill_choices
+
+#: Help logged longer ago than this asks the broker to confirm the date.
+OLD_DATE = timedelta(days=90)
+
+
+def _prepare(form, bank: Bank) -> None:  # type: ignore[no-untyped-def]
+    ensure_catalogue(db.session)
+    form.skill.choices = skill_choices(bank.id, _("Choose"))
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
+        if hasattr(form, "given_on"):
+            form.given_on.data = bank.today()
+
+
+def _check_date(form, bank: Bank) -> bool:  # type: ignore[no-untyped-def]
+    """No future dates; a date over 90 days ago needs the broker to say it is right."""
+    given_on = form.given_on.data
+    if given_on > bank.today():
+        form.given_on.errors = [_("The date cannot be in the future")]
+        return False
+    if given_on < bank.today() - OLD_DATE and not form.confirm_old_date.data:
+        form.given_on.errors = [
+            _("That is more than 90 days ago. Check the date, then tick the box to confirm it.")
+        ]
+        form.show_confirm_old_date = True
+        return False
+    return True
+
+
+def _member_field(form, name: str, bank: Bank) -> Member | None:  # type: ignore[no-untyped-def]
+    field = getattr(form, name)
+    try:
+        return find_member(bank, field.data)
+    except NotFound as problem:
+        field.errors = [*field.errors, str(problem)]
+        return None
+
+
+def _members_list(form, name: str, bank: Bank) -> list[Member]:  # type: ignore[no-untyped-def]
+    field = getattr(form, name)
+    members, problems = [], []
+    for line in (field.data or "").splitlines():
+        if not line.strip():
+            continue
+        try:
+            member = find_member(bank, line)
+        except NotFound as problem:
+            problems.append(f"{line.strip()}: {problem}")
+            continue
+        if member in members:
+            problems.append(_("%(name)s is listed twice", name=member.display_name))
+        members.append(member)
+    if not members and not problems:
+        problems.append(_("Enter at least one member"))
+    field.errors = [*field.errors, *problems]
+    return members if not problems else []
+
+
+def _explain(error: LedgerError, accounts: dict[int, Member | None]) -> str:
+    """A ledger refusal in the words a broker would use."""
+    member = None
+    if error.code in (ErrorCode.EXCEEDS_FLOOR, ErrorCode.EXCEEDS_CEILING, ErrorCode.ACCOUNT_CLOSED):
+        for account_id, candidate in accounts.items():
+            if f"account {account_id} " in error.message:
+                member = candidate
+    name = member.display_name if member else _("the community pot")
+    if error.code == ErrorCode.EXCEEDS_FLOOR:
+        return _(
+            "%(name)s cannot receive this much: it would take them past the most they may owe.",
+            name=name,
+        )
+    if error.code == ErrorCode.EXCEEDS_CEILING:
+        return _(
+            "%(name)s cannot earn this much: it would take them past the most they may hold.",
+            name=name,
+        )
+    if error.code == ErrorCode.ACCOUNT_CLOSED:
+        return _("%(name)s's account is closed.", name=name)
+    if error.code == ErrorCode.SAME_ACCOUNT:
+        return _("Choose two different members.")
+    if error.code == ErrorCode.DATE_IN_FUTURE:
+        return _("The date cannot be in the future")
+    if error.code == ErrorCode.AMOUNT_TOO_LARGE:
+        return _("Help given in one go can be at most 24 hours")
+    if error.code == ErrorCode.IDEMPOTENCY_KEY_REUSED:
+        return _("This form was already sent with other details. Please start again.")
+    return _("This could not be recorded (%(code)s).", code=error.code.value)
+
+
+def _field_for(error: LedgerError, roles: dict[str, int]) -> str:
+    """Which field a refusal belongs beside."""
+    for field, account_id in roles.items():
+        if f"account {account_id} " in error.message:
+            return field
+    if error.code == ErrorCode.DATE_IN_FUTURE:
+        return "given_on"
+    if error.code == ErrorCode.AMOUNT_TOO_LARGE:
+        return "hours"
+    return next(iter(roles), "hours")
+
+
+@bp.route("/banks/<int:bank_id>/exchanges/new", methods=["GET", "POST"])
+@broker_required
+def log_exchange(bank_id: int) -> str | Response:
+    """The broker's main task: record that one member helped another."""
+    bank = bank_or_404(bank_id)
+    form = ExchangeForm()
+    form.show_confirm_old_date = False
+    _prepare(form, bank)
+    answered: MemberSkill | None = None
+    if request.method == "GET":
+        for role in ("provider", "receiver"):
+            if request.args.get(role, type=int):
+                getattr(form, role).data = label(
+                    member_or_404(bank, request.args.get(role, type=int))
+                )
+        if request.args.get("request", type=int):
+            answered = _request_or_404(bank, request.args.get("request", type=int))
+            form.answers_request.data = str(answered.id)
+            form.receiver.data = label(answered.member)
+            form.skill.data = str(answered.skill_id)
+    elif form.answers_request.data:
+        answered = _request_or_404(bank, int(form.answers_request.data))
+    if form.validate_on_submit():
+        provider = _member_field(form, "provider", bank)
+        receiver = _member_field(form, "receiver", bank)
+        ok = form.check_duration() & _check_date(form, bank)
+        if provider and receiver and provider.id == receiver.id:
+            form.receiver.errors = [*form.receiver.errors, _("Choose two different members.")]
+            ok = False
+        if provider and receiver and ok:
+            paying = member_account(db.session, receiver.id)
+            earning = member_account(db.session, provider.id)
+            request_ = TransferRequest(
+                bank_id=bank.id,
+                unit=Unit.HOURS,
+                kind=TransferKind.EXCHANGE,
+                from_account_id=paying.id,
+                to_account_id=earning.id,
+                amount=form.total_minutes,
+                given_on=form.given_on.data,
+                skill_id=int(form.skill.data),
+                note=form.note.data or None,
+                idempotency_key=form.idempotency_key.data or None,
+                outcome_areas=tuple(form.outcome_areas.data or ()),
+                answers_request_id=answered.id if answered else None,
+            )
+            try:
+                transfer = ledger.post(db.session, request_, recorded_by_id=user().id)
+            except LedgerError as error:
+                db.session.rollback()
+                field = _field_for(error, {"receiver": paying.id, "provider": earning.id})
+                getattr(form, field).errors = [
+                    *getattr(form, field).errors,
+                    _explain(error, {paying.id: receiver, earning.id: provider}),
+                ]
+            else:
+                audit.record(
+                    db.session,
+                    "exchange.posted",
+                    user_id=user().id,
+                    bank_id=bank.id,
+                    subject=f"transfer:{transfer.id}",
+                )
+                db.session.commit()
+                return redirect(
+                    url_for("broker.exchange", bank_id=bank.id, transfer_id=transfer.id, done=1)
+                )
+    return render_template(
+        "broker/log_exchange.html",
+        bank=bank,
+        form=form,
+        answered=answered,
+        people=datalist_members(bank),
+        label=label,
+    )
+
+
+def _request_or_404(bank: Bank, request_id: int | None) -> MemberSkill:
+    wanted = db.session.get(MemberSkill, request_id) if request_id else None
+    if (
+        wanted is None
+        or wanted.member.bank_id != bank.id
+        or wanted.direction != SkillDirection.REQUEST
+    ):
+        abort(404)
+    return wanted
+
+
+@bp.route("/banks/<int:bank_id>/exchanges/group", methods=["GET", "POST"])
+@broker_required
+def log_group_exchange(bank_id: int) -> str | Response:
+    """One member helped several at once, such as a talk at the lunch club."""
+    bank = bank_or_404(bank_id)
+    form = GroupExchangeForm()
+    form.show_confirm_old_date = False
+    _prepare(form, bank)
+    if form.validate_on_submit():
+        provider = _member_field(form, "provider", bank)
+        receivers = _members_list(form, "receivers", bank)
+        ok = form.check_duration() & _check_date(form, bank)
+        if provider and provider in receivers:
+            form.receivers.errors = [
+                *form.receivers.errors,
+                _("The member who gave the help cannot also receive it."),
+            ]
+            ok = False
+        if provider and receivers and ok:
+            earning = member_account(db.session, provider.id)
+            paying = {r.id: member_account(db.session, r.id) for r in receivers}
+            key = form.idempotency_key.data
+            requests = [
+                TransferRequest(
+                    bank_id=bank.id,
+                    unit=Unit.HOURS,
+                    kind=TransferKind.GROUP_EXCHANGE,
+                    from_account_id=paying[r.id].id,
+                    to_account_id=earning.id,
+                    amount=form.total_minutes,
+                    given_on=form.given_on.data,
+                    skill_id=int(form.skill.data),
+                    note=form.note.data or None,
+                    idempotency_key=f"{key}:{n}" if key else None,
+                    outcome_areas=tuple(form.outcome_areas.data or ()),
+                )
+                for n, r in enumerate(receivers)
+            ]
+            try:
+                transfers = ledger.post_linked(db.session, requests, recorded_by_id=user().id)
+            except LedgerError as error:
+                db.session.rollback()
+                who = receivers[error.index or 0]
+                message = _explain(error, {paying[who.id].id: who, earning.id: provider})
+                target = (
+                    form.provider if f"account {earning.id} " in error.message else form.receivers
+                )
+                target.errors = [*target.errors, message]
+            else:
+                audit.record(
+                    db.session,
+                    "group_exchange.posted",
+                    user_id=user().id,
+                    bank_id=bank.id,
+                    subject=f"batch:{transfers[0].batch}",
+                    details={"transfers": [t.id for t in transfers]},
+                )
+                db.session.commit()
+                return redirect(
+                    url_for("broker.exchange", bank_id=bank.id, transfer_id=transfers[0].id, done=1)
+                )
+    return render_template(
+        "broker/log_group.html", bank=bank, form=form, people=datalist_members(bank), label=label
+    )
+
+
+@bp.route("/banks/<int:bank_id>/pot/credit", methods=["GET", "POST"])
+@broker_required
+def pot_credit(bank_id: int) -> str | Response:
+    """Members gave time to the bank itself (the lunch club, the phone): the pot pays them."""
+    bank = bank_or_404(bank_id)
+    form = PotCreditForm()
+    form.show_confirm_old_date = False
+    _prepare(form, bank)
+    if form.validate_on_submit():
+        members = _members_list(form, "members", bank)
+        ok = form.check_duration() & _check_date(form, bank)
+        if members and ok:
+            pot = pot_account(db.session, bank.id)
+            key = form.idempotency_key.data
+            earning = {m.id: member_account(db.session, m.id) for m in members}
+            requests = [
+                TransferRequest(
+                    bank_id=bank.id,
+                    unit=Unit.HOURS,
+                    kind=TransferKind.POT_CREDIT,
+                    from_account_id=pot.id,
+                    to_account_id=earning[m.id].id,
+                    amount=form.total_minutes,
+                    given_on=form.given_on.data,
+                    skill_id=int(form.skill.data),
+                    note=form.note.data or None,
+                    idempotency_key=f"{key}:{n}" if key else None,
+                    outcome_areas=tuple(form.outcome_areas.data or ()),
+                )
+                for n, m in enumerate(members)
+            ]
+            try:
+                transfers = ledger.post_linked(db.session, requests, recorded_by_id=user().id)
+            except LedgerError as error:
+                db.session.rollback()
+                who = members[error.index or 0]
+                form.members.errors = [
+                    *form.members.errors,
+                    _explain(error, {earning[who.id].id: who}),
+                ]
+            else:
+                audit.record(
+                    db.session,
+                    "pot_credit.posted",
+                    user_id=user().id,
+                    bank_id=bank.id,
+                    details={"transfers": [t.id for t in transfers]},
+                )
+                db.session.commit()
+                return redirect(
+                    url_for("broker.exchange", bank_id=bank.id, transfer_id=transfers[0].id, done=1)
+                )
+    return render_template(
+        "broker/pot_credit.html", bank=bank, form=form, people=datalist_members(bank), label=label
+    )
+
+
+@bp.route("/banks/<int:bank_id>/gifts/new", methods=["GET", "POST"])
+@broker_required
+def gift(bank_id: int) -> str | Response:
+    """Hours given without help in return: between members, to the pot, or from it."""
+    bank = bank_or_404(bank_id)
+    form = GiftForm()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid.uuid4().hex
+    if form.validate_on_submit():
+        ends: dict[str, tuple[Account, Member | None] | None] = {}
+        for name in ("giver", "recipient"):
+            field = getattr(form, name)
+            if (field.data or "").strip().lower() in (POT, _("pot").lower()):
+                ends[name] = (pot_account(db.session, bank.id), None)
+            else:
+                found = _member_field(form, name, bank)
+                ends[name] = (member_account(db.session, found.id), found) if found else None
+        if form.total_minutes <= 0:
+            form.hours.errors = [*form.hours.errors, _("Enter how many hours to give")]
+        elif ends["giver"] and ends["recipient"]:
+            (source, giver), (target, recipient) = ends["giver"], ends["recipient"]
+            try:
+                transfer = ledger.post(
+                    db.session,
+                    TransferRequest(
+                        bank_id=bank.id,
+                        unit=Unit.HOURS,
+                        kind=TransferKind.GIFT,
+                        from_account_id=source.id,
+                        to_account_id=target.id,
+                        amount=form.total_minutes,
+                        note=form.note.data or None,
+                        idempotency_key=form.idempotency_key.data or None,
+                    ),
+                    recorded_by_id=user().id,
+                )
+            except LedgerError as error:
+                db.session.rollback()
+                field = _field_for(error, {"giver": source.id, "recipient": target.id})
+                if error.code == ErrorCode.AMOUNT_TOO_LARGE:
+                    field = "hours"
+                getattr(form, field).errors = [
+                    *getattr(form, field).errors,
+                    _explain(error, {source.id: giver, target.id: recipient}),
+                ]
+            else:
+                audit.record(
+                    db.session,
+                    "gift.posted",
+                    user_id=user().id,
+                    bank_id=bank.id,
+                    subject=f"transfer:{transfer.id}",
+                )
+                db.session.commit()
+                return redirect(
+                    url_for("broker.exchange", bank_id=bank.id, transfer_id=transfer.id, done=1)
+                )
+    return render_template(
+        "broker/gift.html", bank=bank, form=form, people=datalist_members(bank), label=label
+    )
+
+
+def _sides(transfer: Transfer) -> list[tuple[Account, Member | None, int]]:
+    """Each side of a transfer: the account, its member if any, and the amount."""
+    sides = []
+    for entry in transfer.entries:
+        account = db.session.get(Account, entry.account_id)
+        member = db.session.get(Member, account.member_id) if account.member_id else None
+        sides.append((account, member, entry.amount))
+    return sides
+
+
+@bp.get("/banks/<int:bank_id>/exchanges/<int:transfer_id>")
+@broker_required
+def exchange(bank_id: int, transfer_id: int) -> str:
+    """One transfer, with the new balances of everyone it touched (and its batch, if any)."""
+    bank = bank_or_404(bank_id)
+    transfer = transfer_or_404(bank, transfer_id)
+    batch = [transfer]
+    if transfer.batch:
+        batch = list(
+            db.session.scalars(
+                select(Transfer).where(Transfer.batch == transfer.batch).order_by(Transfer.id)
+            )
+        )
+    reversal = ledger.reversal_of(db.session, transfer.id)
+    return render_template(
+        "broker/exchange.html",
+        bank=bank,
+        transfer=transfer,
+        batch=[(t, _sides(t)) for t in batch],
+        reversal=reversal,
+        done=request.args.get("done") == "1",
+        format_minutes=format_minutes,
+        skill_name=_skill_name,
+    )
+
+
+def _skill_name(skill_id: int | None) -> str:
+    from timebank.members.models import Skill
+
+    skill = db.session.get(Skill, skill_id) if skill_id else None
+    return _(skill.name) if skill else ""
+
+
+@bp.route("/banks/<int:bank_id>/exchanges/<int:transfer_id>/reverse", methods=["GET", "POST"])
+@broker_required
+def reverse_exchange(bank_id: int, transfer_id: int) -> str | Response:
+    """Put a mistake right with a mirror transfer, and say why. Nothing is deleted."""
+    bank = bank_or_404(bank_id)
+    transfer = transfer_or_404(bank, transfer_id)
+    form = ReversalForm()
+    problem = None
+    if transfer.kind == TransferKind.REVERSAL:
+        problem = _("This is already a correction. Log the right exchange instead.")
+    elif ledger.reversal_of(db.session, transfer.id) is not None:
+        problem = _("This has already been reversed.")
+    if problem is None and form.validate_on_submit():
+        try:
+            reversal = ledger.reverse(db.session, transfer.id, form.reason.data or "", by=user().id)
+        except LedgerError as error:
+            db.session.rollback()
+            sides = {a.id: m for a, m, _amount in _sides(transfer)}
+            form.reason.errors = [*form.reason.errors, _explain(error, sides)]
+        else:
+            audit.record(
+                db.session,
+                "transfer.reversed",
+                user_id=user().id,
+                bank_id=bank.id,
+                subject=f"transfer:{transfer.id}",
+                details={"reversal": reversal.id},
+            )
+            db.session.commit()
+            flash(_("The exchange is reversed. Both members' statements show the correction."))
+            return redirect(url_for("broker.exchange", bank_id=bank.id, transfer_id=reversal.id))
+    return render_template(
+        "broker/reverse.html",
+        bank=bank,
+        transfer=transfer,
+        form=form,
+        problem=problem,
+        sides=_sides(transfer),
+        format_minutes=format_minutes,
+    ), (409 if problem and request.method == "POST" else 200)

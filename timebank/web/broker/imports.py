@@ -1,0 +1,1 @@
+"""CSV import and export (built in its own change)."""

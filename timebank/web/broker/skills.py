@@ -1,0 +1,1 @@
+"""Offers, requests, matching and equality monitoring (built in its own change)."""

@@ -1,0 +1,1 @@
+"""Statements, the day book and the audit trail (built in its own change)."""

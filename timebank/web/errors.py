@@ -1,0 +1,41 @@
+"""Error pages in plain words; JSON for clients that asked for JSON."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        titles = {
+            400: _("Something in that request was not right"),
+            403: _("You cannot see this page"),
+            404: _("Page not found"),
+            405: _("That cannot be done here"),
+            409: _("That has already been done"),
+            413: _("That file is too big"),
+            429: _("Too many tries"),
+        }
+        messages = {
+            403: _("Your account does not give you access to this page."),
+            404: _("If you typed the address, check it is right."),
+            429: _("Please wait a few minutes, then try again."),
+            413: _("Please send a smaller file."),
+        }
+        code = error.code or 500
+        if isinstance(error, CSRFError):
+            messages[400] = _("The form had expired. Go back, refresh the page and try again.")
+        if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+            return jsonify(code=code, message=error.description), code
+        return (
+            render_template(
+                "errors/error.html",
+                title=titles.get(code, error.name),
+                message=messages.get(code, error.description),
+            ),
+            code,
+        )
