@@ -34,6 +34,11 @@ from timebank.extensions import db
 from timebank.ledger import Account, verify
 from timebank.members.models import Member
 from timebank.members.operations import member_account, register_member
+from timebank.users.models import Role, User
+from timebank.users.operations import create_user
+
+#: The password every test user has.
+PASSWORD = "correct horse battery"
 
 ENGINES = [e for e in os.environ.get("TIMEBANK_TEST_ENGINES", "sqlite,postgresql").split(",") if e]
 
@@ -198,3 +203,41 @@ def account_of(session: Session) -> Callable[[Member], Account]:
         return member_account(session, member.id)
 
     return find
+
+
+@pytest.fixture
+def make_user(session: Session) -> Callable[..., User]:
+    """A user of any role: ``make_user("coordinator", banks=[bank])``."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "coordinator", banks: list[Bank] | None = None, **details: Any) -> User:
+        n = next(counter)
+        details.setdefault("email", f"{role}{n}@example.org")
+        details.setdefault("display_name", f"{role.title()} {n}")
+        person = create_user(
+            session, role=Role(role), password=PASSWORD, banks=banks or [], **details
+        )
+        session.commit()
+        return person
+
+    return make
+
+
+@pytest.fixture
+def sign_in(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    """Sign ``client`` in as a user, through the real sign-in page."""
+
+    def do(person: User) -> FlaskClient:
+        response = client.post("/sign-in", data={"email": person.email, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+        return client
+
+    return do
+
+
+@pytest.fixture
+def broker(session: Session, make_bank, make_user, sign_in) -> tuple[FlaskClient, Bank, User]:
+    """A bank, and a client signed in as its coordinator."""
+    bank = make_bank(help_phone="028 9000 0001")
+    coordinator = make_user("coordinator", banks=[bank])
+    return sign_in(coordinator), bank, coordinator
