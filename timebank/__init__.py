@@ -54,12 +54,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     # pages, one blueprint per audience
-    from timebank.web import auth, errors, public
+    from timebank.web import admin, auth, errors, public
     from timebank.web.broker import bp as broker
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(broker)
+    app.register_blueprint(admin.bp)
     errors.init_app(app)
 
     # commands

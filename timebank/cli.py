@@ -62,6 +62,7 @@ def create_admin_command(email: str, name: str, password_stdin: bool) -> None:
     from timebank.users.models import Role
 
     if operations.find_by_email(db.session, email) is not None:
+        db.session.rollback()
         raise click.ClickException(f"{email} already has an account")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -72,6 +73,7 @@ def create_admin_command(email: str, name: str, password_stdin: bool) -> None:
             db.session, email=email, display_name=name, role=Role.ADMIN, password=password
         )
     except operations.PasswordTooShort as error:
+        db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
     click.echo(f"{email} can now sign in as an administrator.")

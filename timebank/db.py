@@ -7,6 +7,9 @@ with a plain SQLAlchemy session. Flask-SQLAlchemy is handed this base in ``exten
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, event
@@ -77,7 +80,8 @@ def configure_engine(engine: Engine) -> None:
 
     SQLite: foreign keys on, WAL so readers never block the writer, a busy timeout, and every
     transaction opened with ``BEGIN IMMEDIATE`` so it holds the write lock before it reads a
-    balance (a deferred transaction would fail, not wait, when it later tried to write).
+    balance (a deferred transaction would fail, not wait, when it later tried to write); code
+    that only reads says so with :func:`reading_only`.
     """
     if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _sqlite_begin):
         return
@@ -96,5 +100,21 @@ def _sqlite_connect(dbapi_connection, connection_record):  # type: ignore[no-unt
     cursor.close()
 
 
+#: How SQLite transactions begin in this context: IMMEDIATE (take the write lock first) unless
+#: the code knows it only reads.
+_begin_mode: ContextVar[str] = ContextVar("timebank_sqlite_begin", default="IMMEDIATE")
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Transactions begun inside read without taking SQLite's write lock, so a page view never
+    waits behind a long write such as an import (WAL lets readers and a writer work at once)."""
+    token = _begin_mode.set("DEFERRED")
+    try:
+        yield
+    finally:
+        _begin_mode.reset(token)
+
+
 def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {_begin_mode.get()}")

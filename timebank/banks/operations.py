@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from timebank import ledger
 from timebank.banks.models import DEFAULT_FLOOR_MINUTES, Bank, Programme
 from timebank.ledger import Account, AccountKind, Unit
+from timebank.members.catalogue import ensure_catalogue
 
 
 def create_programme(
@@ -53,6 +54,7 @@ def create_bank(
     )
     session.add(bank)
     session.flush()
+    ensure_catalogue(session)
     # the pot has no floor: it may give more than it has been given, and reports show by how much
     ledger.open_account(
         session, bank_id=bank.id, unit=Unit.HOURS, kind=AccountKind.POT, label="community pot"

@@ -60,7 +60,9 @@ class NewPasswordForm(FlaskForm):
 
 
 def home_for(person: User) -> str:
-    if person.role in (Role.ADMIN, Role.COORDINATOR):
+    if person.role == Role.ADMIN:
+        return url_for("admin.home")
+    if person.role == Role.COORDINATOR:
         return url_for("broker.home")
     return url_for("public.index")
 

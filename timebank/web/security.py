@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 
+from timebank.db import reading_only
 from timebank.extensions import db, login_manager
 from timebank.users.models import User
 
@@ -31,6 +32,18 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to see that page.")
     # the cookie is tied to the browser it was made for
     login_manager.session_protection = "strong"
+
+    # page views only read: on SQLite they then never queue behind a writer
+    @app.before_request
+    def _read_only_for_safe_methods() -> None:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            g.reading_only = reading_only()
+            g.reading_only.__enter__()
+
+    @app.teardown_request
+    def _end_read_only(error: BaseException | None) -> None:
+        if "reading_only" in g:
+            g.pop("reading_only").__exit__(None, None, None)
 
     @app.after_request
     def _headers(response: Response) -> Response:

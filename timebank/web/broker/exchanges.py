@@ -28,7 +28,6 @@ from timebank.ledger import (
     TransferRequest,
     Unit,
 )
-from timebank.members.catalogue import ensure_catalogue
 from timebank.members.models import Member, MemberSkill, SkillDirection
 from timebank.members.operations import member_account
 from timebank.web.access import bank_or_404, broker_required, member_or_404, transfer_or_404, user
@@ -49,7 +48,6 @@ OLD_DATE = timedelta(days=90)
 
 
 def _prepare(form, bank: Bank) -> None:  # type: ignore[no-untyped-def]
-    ensure_catalogue(db.session)
     form.skill.choices = skill_choices(bank.id, _("Choose"))
     if request.method == "GET":
         form.idempotency_key.data = uuid.uuid4().hex
@@ -101,7 +99,7 @@ def _members_list(form, name: str, bank: Bank) -> list[Member]:  # type: ignore[
     return members if not problems else []
 
 
-def _explain(error: LedgerError, accounts: dict[int, Member | None]) -> str:
+def _explain(error: LedgerError, accounts: dict[int, Member | None], gift: bool = False) -> str:
     """A ledger refusal in the words a broker would use."""
     member = None
     if error.code in (ErrorCode.EXCEEDS_FLOOR, ErrorCode.EXCEEDS_CEILING, ErrorCode.ACCOUNT_CLOSED):
@@ -109,6 +107,11 @@ def _explain(error: LedgerError, accounts: dict[int, Member | None]) -> str:
             if f"account {account_id} " in error.message:
                 member = candidate
     name = member.display_name if member else _("the community pot")
+    if error.code == ErrorCode.EXCEEDS_FLOOR and gift:
+        return _(
+            "%(name)s cannot give this many hours: it would take them past the most they may owe.",
+            name=name,
+        )
     if error.code == ErrorCode.EXCEEDS_FLOOR:
         return _(
             "%(name)s cannot receive this much: it would take them past the most they may owe.",
@@ -398,7 +401,7 @@ def gift(bank_id: int) -> str | Response:
                     field = "hours"
                 getattr(form, field).errors = [
                     *getattr(form, field).errors,
-                    _explain(error, {source.id: giver, target.id: recipient}),
+                    _explain(error, {source.id: giver, target.id: recipient}, gift=True),
                 ]
             else:
                 audit.record(

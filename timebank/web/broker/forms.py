@@ -164,9 +164,16 @@ class MemberForm(FlaskForm):
         if field.data and field.data > date.today():
             raise ValidationError(_l("The date they agreed cannot be in the future"))
 
-    def validate_dbs_expires_on(self, field: DateField) -> None:
-        if self.dbs_check.data == CheckStatus.CLEAR.value and not field.data:
-            raise ValidationError(_l("Enter when the DBS check is due for renewal"))
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        valid = super().validate(extra_validators)
+        # a field-level check would never run: Optional() stops at an empty date
+        if self.dbs_check.data == CheckStatus.CLEAR.value and not self.dbs_expires_on.data:
+            self.dbs_expires_on.errors = [
+                *self.dbs_expires_on.errors,
+                _l("Enter when the DBS check is due for renewal"),
+            ]
+            return False
+        return valid
 
 
 HOURS = [(str(h), str(h)) for h in range(0, 25)]

@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response
 from timebank.extensions import db
 from timebank.ledger import Entry, Transfer
 from timebank.members import operations
-from timebank.members.catalogue import ensure_catalogue
 from timebank.members.models import CheckStatus, ContactMethod, MemberKind, MemberStatus, Skill
 from timebank.web.access import bank_or_404, broker_required, member_or_404, user
 from timebank.web.broker import bp
@@ -61,7 +60,6 @@ def skill_choices(bank_id: int, blank: str) -> list[tuple[str, str]]:
 def members(bank_id: int) -> str:
     """Find members by name, number, skill offered or area."""
     bank = bank_or_404(bank_id)
-    ensure_catalogue(db.session)
     form = SearchForm(request.args)
     form.skill.choices = skill_choices(bank.id, _("Any"))
     page = max(request.args.get("page", 1, type=int) or 1, 1)

@@ -1,0 +1,154 @@
+"""Every route, walked by every role: a broker of one bank never sees or touches another's.
+
+The expected status for each role comes from the route's audience; the body of every answer to
+the other bank's coordinator is checked for the first bank's names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import PASSWORD
+from timebank import ledger
+from timebank.exchanges import record_exchange
+from timebank.imports.models import ImportBatch, ImportKind
+from timebank.members.models import MemberSkill, Skill, SkillDirection
+
+ROLES = ["anonymous", "member", "funder", "coordinator_a", "coordinator_b", "admin"]
+#: Routes anyone may open.
+PUBLIC = {
+    "public.index",
+    "public.healthz",
+    "auth.sign_in",
+    "static",
+    "auth.sign_out",
+    "auth.set_password",
+}
+#: Monitoring answers are for the bank's coordinators only, not even admins.
+COORDINATORS_ONLY = ("monitoring",)
+
+
+@dataclass
+class World:
+    ids: dict[str, int]
+    secrets: list[str]
+    users: dict[str, object]
+
+
+@pytest.fixture
+def world(session: Session, make_bank, make_member, make_user) -> World:
+    bank_a, bank_b = make_bank(name="Alpha Time Bank"), make_bank(name="Beta Time Bank")
+    joan = make_member(bank_a, "Joanna Secretname")
+    seamus = make_member(bank_a, "Seamus Hiddenname")
+    make_member(bank_b, "Bertha Otherbank")
+    transfer = record_exchange(session, provider=seamus, receiver=joan, minutes=60)
+    shopping = session.scalars(select(Skill).where(Skill.code == "shopping")).one()
+    wish = MemberSkill(
+        member_id=joan.id, skill_id=shopping.id, direction=SkillDirection.REQUEST, note=""
+    )
+    session.add(wish)
+    batch = ImportBatch(
+        bank_id=bank_a.id, kind=ImportKind.MEMBERS, content="full_name\n", filename="x.csv"
+    )
+    session.add(batch)
+    session.commit()
+    coordinator_a = make_user("coordinator", banks=[bank_a])
+    users = {
+        "member": make_user("member"),
+        "funder": make_user("funder"),
+        "coordinator_a": coordinator_a,
+        "coordinator_b": make_user("coordinator", banks=[bank_b]),
+        "admin": make_user("admin"),
+    }
+    ids = {
+        "bank_id": bank_a.id,
+        "member_id": joan.id,
+        "transfer_id": transfer.id,
+        "member_skill_id": wish.id,
+        "request_id": wish.id,
+        "import_id": batch.id,
+        "batch_id": batch.id,
+        "skill_id": shopping.id,
+        "user_id": coordinator_a.id,
+    }
+    return World(ids=ids, secrets=["Joanna", "Secretname", "Hiddenname"], users=users)
+
+
+def routes(app: Flask) -> list[tuple[str, str, str]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC or rule.endpoint.startswith(("api.", "member.")):
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, rule.rule, method))
+    return found
+
+
+def expected(role: str, endpoint: str, path: str) -> set[int]:
+    bank_scoped = "<int:bank_id>" in path
+    if role == "anonymous":
+        return {302, 401}
+    if role in ("member", "funder"):
+        return {403}
+    if endpoint.startswith("admin.") and "<int:bank_id>" not in path:
+        return {200, 302, 400, 404, 409} if role == "admin" else {403}
+    if any(word in endpoint for word in COORDINATORS_ONLY) and role == "admin":
+        return {403}
+    if role == "coordinator_b" and bank_scoped:
+        return {404}
+    return {200, 302, 400, 404, 409, 413}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_for_every_role(app: Flask, world: World, role: str) -> None:
+    client = app.test_client()
+    if role != "anonymous":
+        person = world.users[role]
+        assert (
+            client.post("/sign-in", data={"email": person.email, "password": PASSWORD}).status_code
+            == 302
+        )
+    checked = 0
+    for endpoint, path, method in routes(app):
+        url = path
+        for name, value in world.ids.items():
+            url = url.replace(f"<int:{name}>", str(value))
+        assert "<" not in url, f"no test value for a parameter of {path}"
+        response = client.open(url, method=method, data={})
+        allowed = expected(role, endpoint, path)
+        assert response.status_code in allowed, f"{role} {method} {url}: {response.status_code}"
+        assert response.status_code != 500
+        if role == "coordinator_b":
+            body = response.get_data(as_text=True)
+            for secret in world.secrets:
+                assert secret not in body, f"{url} shows {secret} to another bank's coordinator"
+        checked += 1
+    assert checked > 20
+
+
+def test_a_coordinator_of_another_bank_can_never_post_to_it(
+    app: Flask, world: World, session: Session
+) -> None:
+    client = app.test_client()
+    person = world.users["coordinator_b"]
+    client.post("/sign-in", data={"email": person.email, "password": PASSWORD})
+    before = session.scalar(select(ledger.Transfer.id).order_by(ledger.Transfer.id.desc()))
+    response = client.post(
+        f"/broker/banks/{world.ids['bank_id']}/exchanges/new",
+        data={
+            "provider": "Seamus Hiddenname",
+            "receiver": "Joanna Secretname",
+            "hours": "1",
+            "minutes": "0",
+            "skill": str(world.ids["skill_id"]),
+            "given_on": "2026-01-01",
+        },
+    )
+    assert response.status_code == 404
+    session.rollback()
+    assert session.scalar(select(ledger.Transfer.id).order_by(ledger.Transfer.id.desc())) == before
