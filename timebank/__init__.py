@@ -54,7 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     # pages, one blueprint per audience
-    from timebank.web import admin, auth, errors, public
+    from timebank.web import admin, auth, errors, public, templating
     from timebank.web.broker import bp as broker
 
     app.register_blueprint(public.bp)
@@ -62,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(broker)
     app.register_blueprint(admin.bp)
     errors.init_app(app)
+    templating.init_app(app)
 
     # commands
     from timebank import cli

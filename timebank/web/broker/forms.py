@@ -224,7 +224,7 @@ class ExchangeForm(DurationMixin, FlaskForm):
     )
     confirm_old_date = BooleanField(_l("Yes, the help was given on this date"))
     outcome_areas = MultiCheckboxField(
-        _l("What did the help do? Older people in local communities..."),
+        _l("It helps older people in local communities who..."),
         choices=[(area.value, _l(label)) for area, label in OUTCOME_LABELS.items()],
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
@@ -254,7 +254,7 @@ class GroupExchangeForm(DurationMixin, FlaskForm):
     )
     confirm_old_date = BooleanField(_l("Yes, the help was given on this date"))
     outcome_areas = MultiCheckboxField(
-        _l("What did the help do? Older people in local communities..."),
+        _l("It helps older people in local communities who..."),
         choices=[(area.value, _l(label)) for area, label in OUTCOME_LABELS.items()],
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
@@ -275,7 +275,7 @@ class PotCreditForm(DurationMixin, FlaskForm):
     given_on = DateField(_l("When?"), validators=[InputRequired(_l("Enter the date"))])
     confirm_old_date = BooleanField(_l("Yes, the help was given on this date"))
     outcome_areas = MultiCheckboxField(
-        _l("What did the help do? Older people in local communities..."),
+        _l("It helps older people in local communities who..."),
         choices=[(area.value, _l(label)) for area, label in OUTCOME_LABELS.items()],
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
