@@ -6,7 +6,9 @@ real use. Names are invented.
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -17,8 +19,18 @@ from timebank.banks.models import Bank, Programme
 from timebank.banks.operations import create_bank, create_programme, pot_account
 from timebank.exchanges import record_exchange
 from timebank.ledger import LedgerError, TransferKind, TransferRequest, Unit
+from timebank.members import skills
 from timebank.members.catalogue import ensure_catalogue
-from timebank.members.models import Member, MemberKind
+from timebank.members.models import (
+    CheckStatus,
+    ContactMethod,
+    Member,
+    MemberKind,
+    MemberSkillStatus,
+    Skill,
+)
+from timebank.members.monitoring import PREFER_NOT, QUESTIONS, Answer, Gender
+from timebank.members.monitoring_operations import save_answers
 from timebank.members.operations import member_account, register_member
 
 BANKS = [
@@ -27,30 +39,40 @@ BANKS = [
         "focus": "Carers of older people regaining a sense of self, and getting a break.",
         "skills": ["carer_sitting", "befriending", "shopping", "phone_calls", "meals"],
         "target_groups": ["carer"],
+        "areas": ["BT9", "BT9", "BT7", "BT6", "BT10"],
+        "own_skill": "Pampering afternoon for carers",
     },
     {
         "name": "New Chapters Skill Swap",
         "focus": "Recently bereaved partners swapping skills, gaining new skills and confidence.",
         "skills": ["cooking", "diy", "form_filling", "it_help", "teaching"],
         "target_groups": ["bereaved"],
+        "areas": ["BT4", "BT4", "BT5", "BT16", "BT18"],
+        "own_skill": "Managing the household money",
     },
     {
         "name": "Transition Town Time Bank",
         "focus": "Sustainability: repairing, growing and sharing, as a transition town.",
         "skills": ["sewing", "gardening", "diy", "lifts", "odd_jobs"],
         "target_groups": ["age_75_plus"],
+        "areas": ["BT20", "BT20", "BT19", "BT23", "BT21"],
+        "own_skill": "Repair café",
     },
     {
         "name": "Whole Town Time Bank",
         "focus": "Mutual support for a whole town, started by older people.",
         "skills": ["lifts", "shopping", "befriending", "it_help", "prescriptions"],
         "target_groups": ["lives_alone", "age_85_plus"],
+        "areas": ["BT48", "BT48", "BT47", "BT49"],
+        "own_skill": "Checking in during cold weather",
     },
     {
         "name": "Allotment Growers' Time Bank",
         "focus": "An allotment project engaging older men.",
         "skills": ["allotment", "gardening", "diy", "cooking", "history"],
         "target_groups": ["men_65_plus"],
+        "areas": ["BT60", "BT60", "BT61", "BT62"],
+        "own_skill": "Seed saving",
     },
 ]
 
@@ -115,6 +137,199 @@ SURNAMES = [
 ]
 
 
+#: First names the demo treats as men's, for the gender answer and the allotment bank's men.
+MEN = {
+    "Brendan",
+    "Cathal",
+    "Colm",
+    "Eamon",
+    "Fergal",
+    "Gerry",
+    "Jim",
+    "Liam",
+    "Noel",
+    "Seamus",
+    "Tommy",
+    "Victor",
+    "Ahmed",
+    "Kwame",
+    "Tomasz",
+}
+#: A few members from minority ethnic communities, so reports have them to show.
+ETHNICITY_BY_NAME = {
+    "Ahmed": "asian_pakistani",
+    "Priya": "asian_indian",
+    "Mei": "asian_chinese",
+    "Kwame": "black_african",
+    "Grace": "black_caribbean",
+    "Tomasz": "white_other",
+    "Halina": "white_other",
+}
+POLISH = {"Tomasz", "Halina"}
+AGES = {"under_50": (40, 49), "50_64": (50, 64), "65_74": (65, 74), "75_84": (75, 84)}
+AGES["85_plus"] = (85, 96)
+CONSENT_WORDING = (
+    "I agree that the time bank keeps my name, contact details and the help I give and receive, "
+    "to put me in touch with other members. I can ask to see or remove them at any time."
+)
+SUPPORTERS = [("daughter", "Ciara"), ("son", "Declan"), ("neighbour", "Pat"), ("niece", "Aoife")]
+OFFER_NOTES = [
+    "",
+    "",
+    "Weekday mornings suit best.",
+    "Has a car and can drive to the hospital.",
+    "Happy to help anyone nearby.",
+    "Not on Sundays.",
+    "Can bring own tools.",
+]
+REQUEST_NOTES = [
+    "",
+    "Once a fortnight if possible.",
+    "Would like the same person each time.",
+    "Hard of hearing: please knock loudly.",
+    "Has a small dog.",
+    "Afternoons are better.",
+]
+
+
+def _first_name(rng: random.Random, people: random.Random, groups: list[str]) -> str:
+    first = rng.choice(FIRST_NAMES)
+    # a bank for older men mostly has men in it
+    if "men_65_plus" in groups and first not in MEN and people.random() < 0.75:
+        first = people.choice(sorted(MEN))
+    return first
+
+
+def _weighted(r: random.Random, weights: dict[str, float]) -> str:
+    return r.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _yes_no(r: random.Random, chance: float) -> str:
+    return Answer.YES.value if r.random() < chance else Answer.NO.value
+
+
+def _answers(r: random.Random, first: str, groups: list[str]) -> dict[str, str | None] | None:
+    """Plausible equality-monitoring answers, leaning towards the bank's target groups.
+
+    Some members were never asked; others skip a question or prefer not to say."""
+    if r.random() < 0.1:
+        return None
+    ages = {"under_50": 2, "50_64": 15, "65_74": 35, "75_84": 32, "85_plus": 12}
+    if "age_75_plus" in groups:
+        ages.update({"75_84": 60, "85_plus": 25})
+    if "age_85_plus" in groups:
+        ages["85_plus"] = 40
+    if "men_65_plus" in groups:
+        ages.update({"under_50": 0, "50_64": 5})
+    gender = Gender.MAN.value if first in MEN else Gender.WOMAN.value
+    if r.random() < 0.03:
+        gender = r.choice([Gender.NON_BINARY.value, Gender.SELF_DESCRIBED.value])
+    ethnicity = ETHNICITY_BY_NAME.get(first) or _weighted(
+        r, {"white_british": 60, "white_irish": 32, "white_other": 3, "mixed_other": 2}
+    )
+    orientation = _weighted(r, {"straight": 88, "gay_lesbian": 5, "bisexual": 3, "other": 1})
+    answers: dict[str, str | None] = {
+        "age_band": _weighted(r, ages),
+        "gender": gender,
+        "ethnicity": ethnicity,
+        "sexual_orientation": orientation,
+        "carer": _yes_no(r, 0.75 if "carer" in groups else 0.15),
+        "bereaved": _yes_no(r, 0.7 if "bereaved" in groups else 0.15),
+        "dementia": _yes_no(r, 0.06),
+        "lives_alone": _yes_no(r, 0.7 if "lives_alone" in groups else 0.35),
+        "disability": _yes_no(r, 0.3),
+    }
+    for question in QUESTIONS:
+        roll = r.random()
+        # brokers often leave the most personal question out
+        skipped = 0.2 if question == "sexual_orientation" else 0.05
+        if roll < skipped:
+            answers[question] = None
+        elif roll < skipped + 0.05:
+            answers[question] = PREFER_NOT
+    return answers
+
+
+def _profile(
+    r: random.Random,
+    first: str,
+    areas: list[str],
+    answers: dict[str, str | None] | None,
+    joined_on: date,
+    today: date,
+    phones: Iterator[int],
+) -> dict[str, object]:
+    """Contact details, consent and safeguarding checks for one made-up member."""
+    band = (answers or {}).get("age_band")
+    low, high = AGES.get(band or "", (60, 90))
+    contact = _weighted(
+        r,
+        {
+            ContactMethod.PHONE.value: 60,
+            ContactMethod.TEXT.value: 15,
+            ContactMethod.LETTER.value: 10,
+            ContactMethod.CARER.value: 15,
+        },
+    )
+    details: dict[str, object] = {
+        # Ofcom keeps 07700 900000 to 900999 for drama: never anyone's real number
+        "phone": f"07700 900{next(phones) % 1000:03d}",
+        "area": r.choice(areas),
+        "birth_year": today.year - r.randint(low, high),
+        "preferred_locale": "pl" if first in POLISH else "en",
+        "contact_method": ContactMethod(contact),
+        "needs_large_print": r.random() < 0.15,
+        "needs_hearing_support": r.random() < 0.1,
+        "needs_interpreter": first in POLISH and r.random() < 0.5,
+        "consent_on": joined_on,
+        "consent_wording": CONSENT_WORDING,
+    }
+    if contact == ContactMethod.CARER.value:
+        relationship, name = r.choice(SUPPORTERS)
+        details.update(
+            supporter_name=name,
+            supporter_relationship=relationship,
+            supporter_phone=f"07700 900{next(phones) % 1000:03d}",
+        )
+    if r.random() < 0.35:
+        # most visitors are fully checked; some wait for a DBS, and some have let theirs lapse
+        details["visits_homes"] = True
+        details["reference_check"] = (
+            CheckStatus.CLEAR if r.random() < 0.85 else CheckStatus.REQUESTED
+        )
+        state = _weighted(r, {"clear": 60, "missing": 20, "expired": 20})
+        if state == "clear":
+            details["dbs_check"] = CheckStatus.CLEAR
+            details["dbs_expires_on"] = today + timedelta(days=r.randrange(60, 1000))
+        elif state == "expired":
+            details["dbs_check"] = CheckStatus.CLEAR
+            details["dbs_expires_on"] = today - timedelta(days=r.randrange(1, 200))
+        else:
+            details["dbs_check"] = r.choice([CheckStatus.NOT_STARTED, CheckStatus.REQUESTED])
+    return details
+
+
+def _offers_and_requests(
+    session: Session, r: random.Random, member: Member, offered: list[Skill]
+) -> tuple[int, int]:
+    """One to three offers and up to two requests from the bank's kinds of help."""
+    gives = r.sample(offered, k=r.randint(1, 3))
+    for skill in gives:
+        offer = skills.add_offer(session, member, skill, r.choice(OFFER_NOTES), by=None)
+        if r.random() < 0.1:
+            skills.set_status(session, offer, MemberSkillStatus.PAUSED, by=None)
+    rest = [skill for skill in offered if skill not in gives]
+    wants = r.sample(rest, k=min(r.choice([0, 0, 1, 1, 2]), len(rest)))
+    for skill in wants:
+        wanted = skills.add_request(session, member, skill, r.choice(REQUEST_NOTES), by=None)
+        roll = r.random()
+        if roll < 0.15:
+            skills.set_status(session, wanted, MemberSkillStatus.DONE, by=None)
+        elif roll < 0.2:
+            skills.set_status(session, wanted, MemberSkillStatus.PAUSED, by=None)
+    return len(gives), len(wants)
+
+
 def is_empty(session: Session) -> bool:
     """True when there are no banks yet."""
     return not session.scalar(select(func.count(Bank.id)))
@@ -133,7 +348,8 @@ def load(
         funder="Community Foundation (demonstration)",
         starts_on=today.replace(month=1, day=1) - timedelta(days=365),
     )
-    exchanges = 0
+    exchanges = offers = requests = answered = 0
+    phones = itertools.count(100)
     banks = []
     for number, spec in enumerate(BANKS, start=1):
         bank = create_bank(
@@ -146,16 +362,38 @@ def load(
             help_phone=f"028 9000 {1000 + number:04d}",
         )
         start = today - timedelta(days=365)
-        members = [
-            register_member(
+        # profiles, answers and skills draw on their own generator, so the year of exchanges
+        # below stays the same whatever is added to them
+        people = random.Random(f"{seed}:people:{number}")
+        members = []
+        for _ in range(members_per_bank):
+            first = _first_name(rng, people, spec["target_groups"])
+            joined_on = start + timedelta(days=rng.randrange(0, 120))
+            answers = _answers(people, first, spec["target_groups"])
+            member = register_member(
                 session,
                 bank,
-                full_name=f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}",
-                joined_on=start + timedelta(days=rng.randrange(0, 120)),
+                full_name=f"{first} {rng.choice(SURNAMES)}",
+                joined_on=joined_on,
                 kind=MemberKind.PERSON,
+                **_profile(people, first, spec["areas"], answers, joined_on, today, phones),
             )
-            for _ in range(members_per_bank)
-        ]
+            if answers is not None:
+                save_answers(
+                    session,
+                    member,
+                    answers,
+                    consent_on=min(joined_on + timedelta(days=people.randrange(0, 30)), today),
+                    by=None,
+                )
+                answered += 1
+            members.append(member)
+        own_skill = skills.add_bank_skill(session, bank, spec["own_skill"], by=None)
+        offered = [catalogue[code] for code in spec["skills"]] + [own_skill]
+        for member in members:
+            made = _offers_and_requests(session, people, member, offered)
+            offers += made[0]
+            requests += made[1]
         lunch_club = register_member(
             session,
             bank,
@@ -176,6 +414,8 @@ def load(
         f"{len(BANKS) * (members_per_bank + 1)} members, {exchanges} exchanges.",
         f"Demo sign-ins at /sign-in (the password for all is {DEMO_PASSWORD}):",
         *[f"  {email:28} {what}" for email, what in sign_ins],
+        f"Members offer help {offers} times and ask for it {requests} times; "
+        f"{answered} answered the equality questions.",
     ]
     return "\n".join(lines)
 
