@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TIMEBANK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-fast lint format translations extract-messages bench clean
+.PHONY: run test test-fast lint format translations extract-messages bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ format: $(STAMP)
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o translations/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -d translations
+
+## screenshots: retake the pictures in docs/ from the browser tests
+screenshots: $(STAMP) translations
+	TIMEBANK_SCREENSHOTS=1 $(BIN)/pytest tests/browser -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/ledger_bench.py

@@ -65,6 +65,7 @@ def admin_required(view: F) -> F:
             abort(403)
         return view(*args, **kwargs)
 
+    wrapper.admin_only = True  # type: ignore[attr-defined]  # read by the tenancy tests
     return wrapper  # type: ignore[return-value]
 
 
