@@ -243,3 +243,32 @@ def test_a_coordinator_reverses_an_exchange_with_a_reason(
     assert reversal is not None and reversal.note.text == "Logged for the wrong member"
     page = client.get(f"/broker/banks/{bank.id}/exchanges/{transfer.id}").text
     assert "This exchange was reversed" in page and 'class="reversed"' in page
+
+
+def test_logging_help_for_a_request_links_it_and_refuses_a_closed_one(
+    people, session: Session
+) -> None:
+    from timebank.ledger import TransferAnswer
+    from timebank.members.models import MemberSkill, MemberSkillStatus, SkillDirection
+
+    client, bank, joan, seamus, una, shopping = people
+    wish = MemberSkill(member_id=joan.id, skill_id=shopping.id, direction=SkillDirection.REQUEST)
+    session.add(wish)
+    session.commit()
+    url = f"/broker/banks/{bank.id}/exchanges/new?provider={seamus.id}&request={wish.id}"
+    page = client.get(url).text
+    assert "This answers Joan" in page and f'value="{wish.id}"' in page
+    data = form(client, url) | {
+        "provider": "Seamus",
+        "receiver": "Joan",
+        "hours": "1",
+        "minutes": "0",
+        "skill": str(shopping.id),
+        "given_on": bank.today().isoformat(),
+        "answers_request": str(wish.id),
+    }
+    assert client.post(f"/broker/banks/{bank.id}/exchanges/new", data=data).status_code == 302
+    assert session.scalars(select(TransferAnswer)).one().member_skill_id == wish.id
+    wish.status = MemberSkillStatus.DONE
+    session.commit()
+    assert client.get(url).status_code == 409

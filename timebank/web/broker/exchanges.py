@@ -28,7 +28,7 @@ from timebank.ledger import (
     TransferRequest,
     Unit,
 )
-from timebank.members.models import Member, MemberSkill, SkillDirection
+from timebank.members.models import Member, MemberSkill, MemberSkillStatus, SkillDirection
 from timebank.members.operations import member_account
 from timebank.web.access import bank_or_404, broker_required, member_or_404, transfer_or_404, user
 from timebank.web.broker import bp
@@ -232,6 +232,8 @@ def _request_or_404(bank: Bank, request_id: int | None) -> MemberSkill:
         or wanted.direction != SkillDirection.REQUEST
     ):
         abort(404)
+    if wanted.status != MemberSkillStatus.OPEN:
+        abort(409, _("That request is no longer open."))
     return wanted
 
 
