@@ -1,1 +1,329 @@
-"""Statements, the day book and the audit trail (built in its own change)."""
+"""Statements, the day book and the audit trail: pages that read the books and the trail.
+
+The figures come from :mod:`timebank.statements`; these views parse the period, look up the
+names to show beside the numbers (a page's worth at a time) and put it into words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from flask import render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from timebank import statements
+from timebank.audit import AuditEvent
+from timebank.banks.models import Bank
+from timebank.extensions import db
+from timebank.ledger import TransferKind
+from timebank.members.catalogue import N_
+from timebank.members.models import Member, Skill
+from timebank.users.models import User
+from timebank.web.access import admin_required, bank_or_404, broker_required, member_or_404
+from timebank.web.broker import bp
+from timebank.web.broker.lookup import label
+
+#: Statement lines on one printed A4 page.
+PRINT_ROWS = 30
+#: In large print (24px type) a line takes up to three lines of text: fewer fit a page, and
+#: fewer still on the first, under the heading.
+LARGE_PRINT_ROWS = 8
+LARGE_PRINT_FIRST_ROWS = 6
+
+#: Kinds of transfer in plain words.
+KIND_WORDS = {
+    TransferKind.EXCHANGE: N_("Exchange"),
+    TransferKind.GROUP_EXCHANGE: N_("Group help"),
+    TransferKind.POT_CREDIT: N_("Time given to the bank"),
+    TransferKind.GIFT: N_("Gift"),
+    TransferKind.WELCOME_CREDIT: N_("Welcome hours"),
+    TransferKind.OPENING_BALANCE: N_("Hours brought over"),
+    TransferKind.REVERSAL: N_("Correction"),
+    TransferKind.GRANT_AWARD: N_("Grant awarded"),
+    TransferKind.GRANT_SPEND: N_("Grant spent"),
+    TransferKind.GRANT_RETURN: N_("Grant returned"),
+}
+
+#: What the audit trail's action codes mean; an unknown code is shown as it is.
+ACTION_WORDS = {
+    "member.registered": N_("Added a member"),
+    "member.updated": N_("Changed a member's details"),
+    "member.status": N_("Paused a member, or made them active again"),
+    "member.left": N_("Recorded that a member left"),
+    "exchange.posted": N_("Logged help between two members"),
+    "group_exchange.posted": N_("Logged help for a group"),
+    "pot_credit.posted": N_("Logged time given to the bank"),
+    "gift.posted": N_("Logged a gift of hours"),
+    "transfer.reversed": N_("Corrected a mistake"),
+    "user.signed_in": N_("Signed in"),
+    "user.sign_in_failed": N_("Tried to sign in, with a wrong email or password"),
+    "user.signed_out": N_("Signed out"),
+    "user.password_set": N_("Set their password"),
+    "programme.created": N_("Added a programme"),
+    "bank.created": N_("Started a time bank"),
+}
+
+#: Member profile fields, as the edit form names them.
+FIELD_WORDS = {
+    "full_name": N_("Full name"),
+    "display_name": N_("Preferred name"),
+    "kind": N_("Kind of member"),
+    "phone": N_("Phone"),
+    "area": N_("Area"),
+    "birth_year": N_("Year of birth"),
+    "preferred_locale": N_("Language"),
+    "contact_method": N_("Best way to contact"),
+    "needs_large_print": N_("Needs large print"),
+    "needs_interpreter": N_("Needs an interpreter"),
+    "needs_hearing_support": N_("Needs hearing support"),
+    "supporter_name": N_("Supporter"),
+    "supporter_phone": N_("Supporter's phone"),
+    "supporter_relationship": N_("Supporter is their"),
+    "consent_on": N_("Consent given on"),
+    "consent_wording": N_("Consent wording"),
+    "visits_homes": N_("Visits people's homes"),
+    "reference_check": N_("References"),
+    "dbs_check": N_("DBS check"),
+    "dbs_expires_on": N_("DBS check runs out on"),
+    "status": N_("Status"),
+}
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _period(default: tuple[date, date]) -> tuple[date, date, dict[str, str], dict[str, str]]:
+    """The period asked for in ``?from=&to=``, the text typed, and a message per bad field."""
+    typed = {name: (request.args.get(name) or "").strip() for name in ("from", "to")}
+    found = dict(zip(("from", "to"), default, strict=True))
+    errors: dict[str, str] = {}
+    for name, text in typed.items():
+        if not text:
+            continue
+        try:
+            found[name] = date.fromisoformat(text)
+        except ValueError:
+            errors[name] = (
+                _("Enter the start date as a real date, such as 2025-01-31")
+                if name == "from"
+                else _("Enter the end date as a real date, such as 2025-01-31")
+            )
+    if not errors and found["from"] > found["to"]:
+        errors["to"] = _("The end date must be the same as or after the start date")
+    return found["from"], found["to"], typed, errors
+
+
+def _members(ids: Iterable[int | None]) -> dict[int, Member]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(wanted)))}
+
+
+def _skills(ids: Iterable[int | None]) -> dict[int, str]:
+    """Skill names in the reader's language."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(Skill.id, Skill.name).where(Skill.id.in_(wanted)))
+    return {skill_id: _(name) for skill_id, name in rows}
+
+
+def _users(ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def _pager(endpoint: str, page: int, pages: int, **values: Any) -> dict[str, str | None]:
+    """Links to the previous and next pages, keeping the rest of the query."""
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    args.update(values)
+
+    def link(n: int) -> str:
+        return url_for(endpoint, **args, page=n)
+
+    return {
+        "prev": link(page - 1) if page > 1 else None,
+        "next": link(page + 1) if page < pages else None,
+    }
+
+
+def kind_words(kind: TransferKind | str) -> str:
+    """A kind of transfer in the reader's language."""
+    return _(KIND_WORDS.get(TransferKind(kind), str(kind)))
+
+
+# -- the member statement ---------------------------------------------------------------------
+
+
+@bp.get("/banks/<int:bank_id>/members/<int:member_id>/statement")
+@broker_required
+def statement(bank_id: int, member_id: int) -> tuple[str, int]:
+    """A member's hours for a period, ready to print (in large print if they need it)."""
+    bank = bank_or_404(bank_id)
+    member = member_or_404(bank, member_id)
+    start, end, typed, errors = _period(statements.default_statement_period(bank.today()))
+    large_asked = request.args.get("large") == "1"
+    large = large_asked or member.needs_large_print
+    found = None if errors else statements.member_statement(db.session, member.id, start, end)
+    lines = found.lines if found else []
+    rows_per_page = LARGE_PRINT_ROWS if large else PRINT_ROWS
+    return render_template(
+        "broker/statement.html",
+        bank=bank,
+        member=member,
+        statement=found,
+        pages=statements.chunks(
+            lines, rows_per_page, first=LARGE_PRINT_FIRST_ROWS if large else rows_per_page
+        ),
+        rows_per_page=rows_per_page,
+        typed=typed,
+        start=start,
+        end=end,
+        errors=errors,
+        large=large,
+        large_asked=large_asked,
+        today=bank.today(),
+        members=_members(line.counterparty_member_id for line in lines),
+        skills=_skills(line.skill_id for line in lines),
+        kind_words=kind_words,
+    ), (400 if errors else 200)
+
+
+# -- the day book -----------------------------------------------------------------------------
+
+
+@bp.get("/banks/<int:bank_id>/day-book")
+@broker_required
+def day_book(bank_id: int) -> tuple[str, int]:
+    """Every transfer of hours in the bank for a period, 50 to a page."""
+    bank = bank_or_404(bank_id)
+    start, end, typed, errors = _period(statements.default_day_book_period(bank.today()))
+    oldest_first = request.args.get("order") == "oldest"
+    book = None
+    pager: dict[str, str | None] = {"prev": None, "next": None}
+    if not errors:
+        book = statements.day_book(
+            db.session, bank.id, start, end, page=_page(), newest_first=not oldest_first
+        )
+        pager = _pager("broker.day_book", book.page, book.pages, bank_id=bank.id)
+    lines = book.lines if book else []
+    return render_template(
+        "broker/day_book.html",
+        bank=bank,
+        book=book,
+        typed=typed,
+        start=start,
+        end=end,
+        errors=errors,
+        oldest_first=oldest_first,
+        pager=pager,
+        members=_members(
+            [line.giver_member_id for line in lines] + [line.receiver_member_id for line in lines]
+        ),
+        skills=_skills(line.skill_id for line in lines),
+        users=_users(line.recorded_by_id for line in lines),
+        kind_words=kind_words,
+        label=label,
+    ), (400 if errors else 200)
+
+
+# -- the audit trail --------------------------------------------------------------------------
+
+
+def _value(value: Any) -> str:
+    """A value from the trail in words: yes/no, or "(empty)"."""
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    if value is None or value == "":
+        return _("(empty)")
+    return str(value)
+
+
+def _describe(
+    event: AuditEvent, banks: dict[int, Bank], members: dict[int, Member]
+) -> dict[str, Any]:
+    """An event as the page shows it: when, what, about what, and any changes."""
+    bank = banks.get(event.bank_id) if event.bank_id else None
+    zone = bank.zone if bank else ZoneInfo("Europe/London")
+    kind, _sep, ident = event.subject.partition(":")
+    subject, link = event.subject, None
+    if kind == "member" and ident.isdigit() and int(ident) in members:
+        member = members[int(ident)]
+        subject = label(member)
+        link = url_for("broker.member", bank_id=member.bank_id, member_id=member.id)
+    elif kind == "transfer" and ident.isdigit() and event.bank_id:
+        subject = _("Transfer %(number)s", number=ident)
+        link = url_for("broker.exchange", bank_id=event.bank_id, transfer_id=int(ident))
+    elif event.action == "user.sign_in_failed":
+        subject = str(event.details.get("email", ""))
+    changes = []
+    if event.action in ("member.updated", "member.status"):
+        for name, pair in sorted(event.details.items()):
+            if isinstance(pair, list) and len(pair) == 2:
+                changes.append(
+                    (_(FIELD_WORDS[name]) if name in FIELD_WORDS else name, *map(_value, pair))
+                )
+    return {
+        "event": event,
+        "when": format_datetime(event.at, "medium", tzinfo=zone, locale=get_locale() or "en"),
+        "action": _(ACTION_WORDS[event.action]) if event.action in ACTION_WORDS else event.action,
+        "subject": subject,
+        "link": link,
+        "changes": changes,
+        "bank": bank,
+    }
+
+
+def _render_audit(
+    bank: Bank | None, found: statements.AuditPage, pager: dict[str, str | None]
+) -> str:
+    events = found.events
+    # each event's time is shown in its own bank's time zone
+    wanted = {e.bank_id for e in events if e.bank_id is not None}
+    banks = {b.id: b for b in db.session.scalars(select(Bank).where(Bank.id.in_(wanted)))}
+    subjects = [e.subject.partition(":") for e in events]
+    members = _members(int(i) for k, _s, i in subjects if k == "member" and i.isdigit())
+    users = _users(e.user_id for e in events)
+    return render_template(
+        "broker/audit.html",
+        bank=bank,
+        found=found,
+        rows=[_describe(e, banks, members) for e in events],
+        users=users,
+        pager=pager,
+    )
+
+
+@bp.get("/banks/<int:bank_id>/audit")
+@broker_required
+def audit(bank_id: int) -> str:
+    """Who did what in one bank, newest first."""
+    bank = bank_or_404(bank_id)
+    found = statements.audit_page(db.session, bank_id=bank.id, page=_page())
+    return _render_audit(
+        bank, found, _pager("broker.audit", found.page, found.pages, bank_id=bank.id)
+    )
+
+
+@bp.get("/audit")
+@admin_required
+def audit_all() -> str:
+    """Every bank's trail and the installation's own (sign-ins, new banks): admins only."""
+    found = statements.audit_page(db.session, bank_id=None, everything=True, page=_page())
+    return _render_audit(None, found, _pager("broker.audit_all", found.page, found.pages))
