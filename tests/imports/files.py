@@ -53,10 +53,16 @@ def member_row(n: int, **changes: object) -> list[object]:
     return [row[c] for c in MEMBER_HEADER]
 
 
+def bad_rows_for(rows: int) -> dict[int, tuple[str, str, str]]:
+    """BAD_ROWS moved into a file of ``rows`` rows: one near the top, the middle and the end."""
+    return dict(zip((12, rows // 2 + 1, rows + 1), BAD_ROWS.values(), strict=True))
+
+
 def big_member_file(rows: int = 5000) -> str:
-    """``rows`` members, three of them (BAD_ROWS) with one problem each."""
+    """``rows`` members, three of them (see :func:`bad_rows_for`) with one problem each."""
+    bad_rows = bad_rows_for(rows)
     lines = []
     for number in range(2, rows + 2):
-        bad = BAD_ROWS.get(number)
+        bad = bad_rows.get(number)
         lines.append(member_row(number, **({bad[0]: bad[1]} if bad else {})))
     return csv_text(MEMBER_HEADER, lines)
