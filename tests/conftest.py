@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 from flask_migrate import upgrade
 from sqlalchemy.orm import Session
@@ -143,6 +143,13 @@ def engine_name(database_url: str) -> str:
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flask]:
     app = make_app(database_url, tmp_path / "instance")
+
+    # the `session` fixture keeps one app context for the whole test, and requests share it;
+    # forget who signed in last so each request (and each client) is judged by its own cookie
+    @app.before_request
+    def _forget_cached_user() -> None:
+        g.pop("_login_user", None)
+
     yield app
     with app.app_context():
         db.session.remove()
