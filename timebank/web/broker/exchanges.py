@@ -147,6 +147,36 @@ def _field_for(error: LedgerError, roles: dict[str, int]) -> str:
     return next(iter(roles), "hours")
 
 
+def _help_request(  # type: ignore[no-untyped-def]
+    form,
+    bank: Bank,
+    kind: TransferKind,
+    paying: Account,
+    earning: Account,
+    part: int | None = None,
+    **extra: object,
+) -> TransferRequest:
+    """A request to post help described by one of the help forms. ``part`` numbers the
+    transfers of a linked posting, so each has its own key derived from the form's."""
+    key = form.idempotency_key.data or None
+    if key and part is not None:
+        key = f"{key}:{part}"
+    return TransferRequest(
+        bank_id=bank.id,
+        unit=Unit.HOURS,
+        kind=kind,
+        from_account_id=paying.id,
+        to_account_id=earning.id,
+        amount=form.total_minutes,
+        given_on=form.given_on.data,
+        skill_id=int(form.skill.data),
+        note=form.note.data or None,
+        idempotency_key=key,
+        outcome_areas=tuple(form.outcome_areas.data or ()),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
 @bp.route("/banks/<int:bank_id>/exchanges/new", methods=["GET", "POST"])
 @broker_required
 def log_exchange(bank_id: int) -> str | Response:
@@ -179,18 +209,12 @@ def log_exchange(bank_id: int) -> str | Response:
         if provider and receiver and ok:
             paying = member_account(db.session, receiver.id)
             earning = member_account(db.session, provider.id)
-            request_ = TransferRequest(
-                bank_id=bank.id,
-                unit=Unit.HOURS,
-                kind=TransferKind.EXCHANGE,
-                from_account_id=paying.id,
-                to_account_id=earning.id,
-                amount=form.total_minutes,
-                given_on=form.given_on.data,
-                skill_id=int(form.skill.data),
-                note=form.note.data or None,
-                idempotency_key=form.idempotency_key.data or None,
-                outcome_areas=tuple(form.outcome_areas.data or ()),
+            request_ = _help_request(
+                form,
+                bank,
+                TransferKind.EXCHANGE,
+                paying,
+                earning,
                 answers_request_id=answered.id if answered else None,
             )
             try:
@@ -258,21 +282,8 @@ def log_group_exchange(bank_id: int) -> str | Response:
         if provider and receivers and ok:
             earning = member_account(db.session, provider.id)
             paying = {r.id: member_account(db.session, r.id) for r in receivers}
-            key = form.idempotency_key.data
             requests = [
-                TransferRequest(
-                    bank_id=bank.id,
-                    unit=Unit.HOURS,
-                    kind=TransferKind.GROUP_EXCHANGE,
-                    from_account_id=paying[r.id].id,
-                    to_account_id=earning.id,
-                    amount=form.total_minutes,
-                    given_on=form.given_on.data,
-                    skill_id=int(form.skill.data),
-                    note=form.note.data or None,
-                    idempotency_key=f"{key}:{n}" if key else None,
-                    outcome_areas=tuple(form.outcome_areas.data or ()),
-                )
+                _help_request(form, bank, TransferKind.GROUP_EXCHANGE, paying[r.id], earning, n)
                 for n, r in enumerate(receivers)
             ]
             try:
@@ -316,22 +327,9 @@ def pot_credit(bank_id: int) -> str | Response:
         ok = form.check_duration() & _check_date(form, bank)
         if members and ok:
             pot = pot_account(db.session, bank.id)
-            key = form.idempotency_key.data
             earning = {m.id: member_account(db.session, m.id) for m in members}
             requests = [
-                TransferRequest(
-                    bank_id=bank.id,
-                    unit=Unit.HOURS,
-                    kind=TransferKind.POT_CREDIT,
-                    from_account_id=pot.id,
-                    to_account_id=earning[m.id].id,
-                    amount=form.total_minutes,
-                    given_on=form.given_on.data,
-                    skill_id=int(form.skill.data),
-                    note=form.note.data or None,
-                    idempotency_key=f"{key}:{n}" if key else None,
-                    outcome_areas=tuple(form.outcome_areas.data or ()),
-                )
+                _help_request(form, bank, TransferKind.POT_CREDIT, pot, earning[m.id], n)
                 for n, m in enumerate(members)
             ]
             try:

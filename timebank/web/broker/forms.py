@@ -202,7 +202,29 @@ class DurationMixin:
         return True
 
 
-class ExchangeForm(DurationMixin, FlaskForm):
+class HelpDetailsMixin(DurationMixin):
+    """What every record of help asks: how long, when, what kind, what it did, and a note."""
+
+    skill = SelectField(
+        _l("What kind of help?"),
+        coerce=str,
+        validators=[DataRequired(_l("Choose the kind of help"))],
+    )
+    given_on = DateField(
+        _l("When was the help given?"),
+        validators=[InputRequired(_l("Enter the date the help was given"))],
+    )
+    confirm_old_date = BooleanField(_l("Yes, the help was given on this date"))
+    outcome_areas = MultiCheckboxField(
+        _l("It helps older people in local communities who..."),
+        choices=[(area.value, _l(label)) for area, label in OUTCOME_LABELS.items()],
+    )
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
+    #: Made when the form is shown, so sending it twice records the help once.
+    idempotency_key = HiddenField()
+
+
+class ExchangeForm(HelpDetailsMixin, FlaskForm):
     provider = StringField(
         _l("Who gave the help?"),
         description=_l("Start typing a name or member number."),
@@ -213,26 +235,10 @@ class ExchangeForm(DurationMixin, FlaskForm):
         description=_l("Start typing a name or member number."),
         validators=[DataRequired(_l("Enter who received the help"))],
     )
-    skill = SelectField(
-        _l("What kind of help?"),
-        coerce=str,
-        validators=[DataRequired(_l("Choose the kind of help"))],
-    )
-    given_on = DateField(
-        _l("When was the help given?"),
-        validators=[InputRequired(_l("Enter the date the help was given"))],
-    )
-    confirm_old_date = BooleanField(_l("Yes, the help was given on this date"))
-    outcome_areas = MultiCheckboxField(
-        _l("It helps older people in local communities who..."),
-        choices=[(area.value, _l(label)) for area, label in OUTCOME_LABELS.items()],
-    )
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
     answers_request = HiddenField()
-    idempotency_key = HiddenField()
 
 
-class GroupExchangeForm(DurationMixin, FlaskForm):
+class GroupExchangeForm(HelpDetailsMixin, FlaskForm):
     provider = StringField(
         _l("Who gave the help?"),
         description=_l("Start typing a name or member number."),
@@ -243,25 +249,9 @@ class GroupExchangeForm(DurationMixin, FlaskForm):
         description=_l("One member a line: a name or member number."),
         validators=[DataRequired(_l("Enter at least one member who received the help"))],
     )
-    skill = SelectField(
-        _l("What kind of help?"),
-        coerce=str,
-        validators=[DataRequired(_l("Choose the kind of help"))],
-    )
-    given_on = DateField(
-        _l("When was the help given?"),
-        validators=[InputRequired(_l("Enter the date the help was given"))],
-    )
-    confirm_old_date = BooleanField(_l("Yes, the help was given on this date"))
-    outcome_areas = MultiCheckboxField(
-        _l("It helps older people in local communities who..."),
-        choices=[(area.value, _l(label)) for area, label in OUTCOME_LABELS.items()],
-    )
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
-    idempotency_key = HiddenField()
 
 
-class PotCreditForm(DurationMixin, FlaskForm):
+class PotCreditForm(HelpDetailsMixin, FlaskForm):
     members = TextAreaField(
         _l("Who gave time to the bank?"),
         description=_l("One member a line: a name or member number. Each gets the same hours."),
@@ -273,13 +263,6 @@ class PotCreditForm(DurationMixin, FlaskForm):
         validators=[DataRequired(_l("Choose the kind of help"))],
     )
     given_on = DateField(_l("When?"), validators=[InputRequired(_l("Enter the date"))])
-    confirm_old_date = BooleanField(_l("Yes, the help was given on this date"))
-    outcome_areas = MultiCheckboxField(
-        _l("It helps older people in local communities who..."),
-        choices=[(area.value, _l(label)) for area, label in OUTCOME_LABELS.items()],
-    )
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
-    idempotency_key = HiddenField()
 
 
 POT = "pot"
