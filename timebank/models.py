@@ -6,12 +6,13 @@ from timebank.imports.models import ImportBatch
 from timebank.ledger.models import (
     Account,
     Entry,
+    PendingTransfer,
     Transfer,
     TransferAnswer,
     TransferNote,
     TransferOutcome,
 )
-from timebank.members.models import Member, MemberSkill, Skill
+from timebank.members.models import Member, MemberCard, MemberSkill, MemberSupporter, Skill
 from timebank.members.monitoring import Monitoring
 from timebank.users.models import PasswordReset, User, user_banks
 
@@ -22,9 +23,12 @@ __all__ = [
     "Entry",
     "ImportBatch",
     "Member",
+    "MemberCard",
+    "MemberSupporter",
     "MemberSkill",
     "Monitoring",
     "PasswordReset",
+    "PendingTransfer",
     "Programme",
     "Skill",
     "Transfer",

@@ -5,6 +5,7 @@ against a plain model of the books."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import hypothesis.strategies as st
 from hypothesis import HealthCheck, settings
@@ -20,12 +21,15 @@ from sqlalchemy.orm import Session
 
 from timebank import ledger
 from timebank.banks.operations import create_bank, pot_account
+from timebank.db import utcnow
 from timebank.ledger import (
     MAX_AMOUNT,
     MAX_HELP_MINUTES,
+    PENDING_LIFETIME,
     Account,
     ErrorCode,
     LedgerError,
+    PendingTransfer,
     Transfer,
     TransferKind,
     TransferRequest,
@@ -62,7 +66,18 @@ class ModelTransfer:
 
 
 @dataclass
+class ModelPending:
+    id: int
+    source: int
+    target: int
+    amount: int
+    expires_at: object
+    status: str = "pending"
+
+
+@dataclass
 class Model:
+    pendings: list[ModelPending] = field(default_factory=list)
     accounts: list[ModelAccount] = field(default_factory=list)
     transfers: list[ModelTransfer] = field(default_factory=list)
     keys: dict[str, tuple[tuple, int]] = field(default_factory=dict)
@@ -102,6 +117,7 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
         def open_bank(self, floors: list[int | None], ceilings: list[int | None]) -> None:
             self.bank = create_bank(session, name="Property bank")
             self.model = Model()
+            self.now = utcnow()
             self.db_accounts: list[Account] = [pot_account(session, self.bank.id)]
             for n in range(3):
                 member = register_member(session, self.bank, full_name=f"Member {n}")
@@ -180,7 +196,9 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
                 expected = None if seen_body == body else ErrorCode.IDEMPOTENCY_KEY_REUSED
             count = len(self.model.transfers)
             transfer = self.attempt(
-                lambda: ledger.post(session, self.request(kind, source, target, amount, key)),
+                lambda: ledger.post(
+                    session, self.request(kind, source, target, amount, key), now=self.now
+                ),
                 expected,
             )
             if transfer is None:
@@ -221,7 +239,7 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
                     balances[target] += amount
             requests = [self.request(TransferKind.GROUP_EXCHANGE, s, t, a) for s, t, a in legs]
             transfers = self.attempt(
-                lambda: ledger.post_linked(session, requests), expected, failed_at
+                lambda: ledger.post_linked(session, requests, now=self.now), expected, failed_at
             )
             if transfers is not None:
                 assert len({t.batch for t in transfers}) == 1
@@ -242,7 +260,8 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
                     original.target, original.source, original.amount, self.balances()
                 )
             reversal = self.attempt(
-                lambda: ledger.reverse(session, original.id, "property test"), expected
+                lambda: ledger.reverse(session, original.id, "property test", now=self.now),
+                expected,
             )
             if reversal is not None:
                 original.reversed = True
@@ -276,6 +295,69 @@ def test_the_books_hold_under_random_operations(session: Session) -> None:
             expected = ErrorCode.BALANCE_NOT_ZERO if account.balance != 0 else None
             if self.attempt(lambda: ledger.close_account(session, account.id), expected):
                 account.closed = True
+
+        @rule(source=st.integers(0, 3), to=st.integers(0, 3), amount=round_amounts)
+        def pend(self, source: int, to: int, amount: int) -> None:
+            expected = ErrorCode.SAME_ACCOUNT if source == to else None
+            if expected is None:
+                expected = self.model.check_accounts(source, to, amount, self.balances())
+            request = self.request(TransferKind.EXCHANGE, source, to, amount)
+            pending = self.attempt(lambda: ledger.pend(session, request, now=self.now), expected)
+            if pending is not None:
+                self.model.pendings.append(
+                    ModelPending(pending.id, source, to, amount, self.now + PENDING_LIFETIME)
+                )
+
+        @rule(pick=st.integers(0, 1000), decline=st.booleans())
+        def settle(self, pick: int, decline: bool) -> None:
+            if not self.model.pendings:
+                return
+            pending = self.model.pendings[pick % len(self.model.pendings)]
+            if pending.status == "pending" and pending.expires_at <= self.now:
+                pending.status = "expired"
+                expected = ErrorCode.PENDING_EXPIRED
+            elif pending.status == "expired":
+                expected = ErrorCode.PENDING_EXPIRED
+            elif pending.status != "pending":
+                expected = ErrorCode.ALREADY_RESOLVED
+            elif decline:
+                expected = None
+            else:
+                expected = self.model.check_accounts(
+                    pending.source, pending.target, pending.amount, self.balances()
+                )
+            if decline:
+                action = lambda: ledger.void(session, pending.id, "no", now=self.now)  # noqa: E731
+            else:
+                action = lambda: ledger.confirm(session, pending.id, now=self.now)  # noqa: E731
+            result = self.attempt(action, expected)
+            if expected == ErrorCode.PENDING_EXPIRED:
+                session.commit()  # the ledger marked it expired on the way
+            if result is None:
+                return
+            if decline:
+                pending.status = "voided"
+            else:
+                pending.status = "posted"
+                self.apply(result.id, pending.source, pending.target, pending.amount)
+
+        @rule(days=st.sampled_from([1, 10, 31]))
+        def time_passes(self, days: int) -> None:
+            self.now += timedelta(days=days)
+            ledger.expire(session, now=self.now, bank_id=self.bank.id)
+            session.commit()
+            for pending in self.model.pendings:
+                if pending.status == "pending" and pending.expires_at <= self.now:
+                    pending.status = "expired"
+
+        @invariant()
+        def pending_statuses_match_the_model(self) -> None:
+            for pending in self.model.pendings:
+                stored = session.scalar(
+                    select(PendingTransfer.status).where(PendingTransfer.id == pending.id)
+                )
+                assert stored == pending.status, (pending, stored)
+            session.rollback()
 
         @invariant()
         def the_books_balance(self) -> None:

@@ -121,3 +121,41 @@ def test_verify_names_a_reversal_that_does_not_mirror(
 
     assert result.exit_code == 1
     assert f"reversal_mismatch: transfer {reversal_id} does not mirror" in result.output
+
+
+@pytest.mark.books_broken
+def test_verify_names_a_pending_transfer_posted_with_other_terms(
+    runner: FlaskCliRunner, session: Session, demo_books: None, engine_name: str
+) -> None:
+    from timebank import ledger
+    from timebank.ledger import Account, AccountKind, TransferKind, TransferRequest, Unit
+
+    members = session.scalars(
+        sa.select(Account).where(Account.kind == AccountKind.MEMBER, Account.bank_id == 1)
+    ).all()
+    pending = ledger.pend(
+        session,
+        TransferRequest(
+            bank_id=1,
+            unit=Unit.HOURS,
+            kind=TransferKind.EXCHANGE,
+            from_account_id=members[0].id,
+            to_account_id=members[1].id,
+            amount=15,
+        ),
+    )
+    ledger.confirm(session, pending.id)
+    session.commit()
+    if engine_name == "postgresql":
+        session.execute(sa.text("ALTER TABLE pending_transfers DISABLE TRIGGER USER"))
+    else:
+        session.execute(sa.text("DROP TRIGGER pending_transfers_terms_fixed"))
+    session.execute(
+        sa.text("UPDATE pending_transfers SET amount = 45 WHERE id = :p"), {"p": pending.id}
+    )
+    session.commit()
+
+    result = runner.invoke(args=["verify"])
+
+    assert result.exit_code == 1
+    assert f"pending_mismatch: pending transfer {pending.id}" in result.output

@@ -23,6 +23,8 @@ from timebank.ledger.models import (
     AccountStatus,
     Entry,
     OutcomeArea,
+    PendingStatus,
+    PendingTransfer,
     Transfer,
     TransferAnswer,
     TransferKind,
@@ -30,11 +32,15 @@ from timebank.ledger.models import (
     TransferOutcome,
     Unit,
 )
+from timebank.ledger.pending import PENDING_LIFETIME, confirm, expire, pend, void
 from timebank.ledger.verify import Breach, Report, verify
 
 __all__ = [
     "MAX_AMOUNT",
     "MAX_HELP_MINUTES",
+    "PENDING_LIFETIME",
+    "PendingStatus",
+    "PendingTransfer",
     "Account",
     "AccountKind",
     "AccountStatus",
@@ -52,6 +58,10 @@ __all__ = [
     "TransferRequest",
     "Unit",
     "close_account",
+    "confirm",
+    "expire",
+    "pend",
+    "void",
     "open_account",
     "post",
     "post_linked",

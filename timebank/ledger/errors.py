@@ -44,6 +44,10 @@ class ErrorCode(enum.StrEnum):
     INVALID_LIMITS = "invalid_limits"
     #: Outcome areas are the eight of the Dorset Age Partnership.
     INVALID_OUTCOME_AREA = "invalid_outcome_area"
+    #: A pending transfer was already posted or declined.
+    ALREADY_RESOLVED = "already_resolved"
+    #: A pending transfer was not confirmed within its time.
+    PENDING_EXPIRED = "pending_expired"
     #: A linked posting needs at least one transfer.
     EMPTY_BATCH = "empty_batch"
 

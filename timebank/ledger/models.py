@@ -29,6 +29,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -281,3 +282,76 @@ class TransferAnswer(Base):
 
     transfer_id: Mapped[int] = mapped_column(ForeignKey("transfers.id"), primary_key=True)
     member_skill_id: Mapped[int] = mapped_column(ForeignKey("member_skills.id"), index=True)
+
+
+class PendingStatus(enum.StrEnum):
+    #: Recorded by a member; moves no hours until the other side or a broker confirms it.
+    PENDING = "pending"
+    #: Confirmed: ``transfer_id`` is the posted transfer.
+    POSTED = "posted"
+    #: Declined by the other side or a broker.
+    VOIDED = "voided"
+    #: Not confirmed within its time (30 days).
+    EXPIRED = "expired"
+
+
+class PendingTransfer(Base):
+    """A transfer waiting for the other side to say it happened, like TigerBeetle's two-phase
+    transfers. It moves no balance. It ends exactly once: posted, voided or expired; the
+    database refuses any other change."""
+
+    __tablename__ = "pending_transfers"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "idempotency_key"),
+        UniqueConstraint("transfer_id"),
+        ForeignKeyConstraint(
+            ["from_account_id", "bank_id", "unit"],
+            ["accounts.id", "accounts.bank_id", "accounts.unit"],
+            name="fk_pending_transfers_from_same_bank_unit",
+        ),
+        ForeignKeyConstraint(
+            ["to_account_id", "bank_id", "unit"],
+            ["accounts.id", "accounts.bank_id", "accounts.unit"],
+            name="fk_pending_transfers_to_same_bank_unit",
+        ),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("from_account_id <> to_account_id", name="two_accounts"),
+        CheckConstraint(
+            "(status = 'posted' AND transfer_id IS NOT NULL)"
+            " OR (status <> 'posted' AND transfer_id IS NULL)",
+            name="posted_has_transfer",
+        ),
+        CheckConstraint(
+            "(status = 'pending' AND resolved_at IS NULL)"
+            " OR (status <> 'pending' AND resolved_at IS NOT NULL)",
+            name="resolved_when_ended",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"), index=True)
+    unit: Mapped[Unit] = mapped_column(str_enum(Unit, "unit"))
+    kind: Mapped[TransferKind] = mapped_column(str_enum(TransferKind, "transfer_kind"))
+    from_account_id: Mapped[int] = mapped_column(Integer, index=True)
+    to_account_id: Mapped[int] = mapped_column(Integer, index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    given_on: Mapped[date] = mapped_column(Date)
+    skill_id: Mapped[int | None] = mapped_column(ForeignKey("skills.id"))
+    #: The member's own words; kept here (not in the books) and redactable like transfer notes.
+    note: Mapped[str] = mapped_column(Text, default="")
+    outcome_areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Who recorded it: a member on their own pages, or a user.
+    created_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[PendingStatus] = mapped_column(
+        str_enum(PendingStatus, "pending_status"), default=PendingStatus.PENDING, index=True
+    )
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    resolved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Why it was declined.
+    reason: Mapped[str] = mapped_column(Text, default="")
+    transfer_id: Mapped[int | None] = mapped_column(ForeignKey("transfers.id"))

@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from timebank.ledger.models import Account, AccountStatus, Entry, Transfer, TransferKind
+from timebank.ledger.models import (
+    Account,
+    AccountStatus,
+    Entry,
+    PendingStatus,
+    PendingTransfer,
+    Transfer,
+    TransferKind,
+)
 
 
 @dataclass(frozen=True)
@@ -193,6 +201,29 @@ def verify(session: Session, bank_id: int | None = None) -> Report:
                 Breach(
                     "reversal_mismatch",
                     f"transfer {reversal.id} does not mirror transfer {reversed_.id}",
+                )
+            )
+    # a posted pending transfer points at a transfer with the same terms, and only one does
+    posted = (
+        select(PendingTransfer, Transfer)
+        .outerjoin(Transfer, Transfer.id == PendingTransfer.transfer_id)
+        .where(PendingTransfer.status == PendingStatus.POSTED)
+    )
+    for pending, transfer in session.execute(scoped(posted, PendingTransfer.bank_id)):
+        if transfer is None:
+            add(Breach("pending_lost", f"pending transfer {pending.id} is posted to nothing"))
+            continue
+        legs = {(e.account_id, e.amount) for e in transfer.entries}
+        expected = {
+            (pending.from_account_id, -pending.amount),
+            (pending.to_account_id, pending.amount),
+        }
+        if legs != expected:
+            add(
+                Breach(
+                    "pending_mismatch",
+                    f"pending transfer {pending.id} was posted as transfer {transfer.id}"
+                    " with other terms",
                 )
             )
     return report

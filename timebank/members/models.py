@@ -178,3 +178,54 @@ class MemberSkill(Base):
 
     member: Mapped[Member] = relationship(back_populates="skills")
     skill: Mapped[Skill] = relationship()
+
+
+class MemberCard(Base):
+    """A printed card whose QR code opens the member's pages, with a PIN.
+
+    Only hashes are stored: of the card's token and of the PIN. Reissuing a card revokes the
+    old one, and with it every phone signed in through it.
+    """
+
+    __tablename__ = "member_cards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    #: SHA-256 of the random token in the QR link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: argon2id hash of the 4-digit PIN the broker set with the member; none until set.
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_pin_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: After five wrong PINs the card is locked until this time.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship()
+
+
+class MemberSupporter(Base):
+    """Someone, such as a family carer, who may view a member's pages: another member (with
+    their own card) or a user with an account. Every view is audited."""
+
+    __tablename__ = "member_supporters"
+    __table_args__ = (
+        CheckConstraint(
+            "(supporter_member_id IS NULL) <> (supporter_user_id IS NULL)",
+            name="one_kind_of_supporter",
+        ),
+        CheckConstraint(
+            "supporter_member_id IS NULL OR supporter_member_id <> member_id", name="not_self"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    supporter_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    supporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
