@@ -79,7 +79,19 @@ def create_admin_command(email: str, name: str, password_stdin: bool) -> None:
     click.echo(f"{email} can now sign in as an administrator.")
 
 
+@click.command("expire-pending")
+@with_appcontext
+def expire_pending_command() -> None:
+    """End help recorded by members that nobody confirmed within 30 days (run daily)."""
+    from timebank import ledger
+
+    count = ledger.expire(db.session)
+    db.session.commit()
+    click.echo(f"{count} unconfirmed record(s) of help lapsed.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(verify_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(expire_pending_command)

@@ -17,12 +17,15 @@ from werkzeug.wrappers import Response
 from timebank import audit, ledger
 from timebank.banks.models import Bank
 from timebank.banks.operations import pot_account
+from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.i18n import format_minutes
 from timebank.ledger import (
     Account,
     ErrorCode,
     LedgerError,
+    PendingStatus,
+    PendingTransfer,
     Transfer,
     TransferKind,
     TransferRequest,
@@ -503,3 +506,97 @@ def reverse_exchange(bank_id: int, transfer_id: int) -> str | Response:
         sides=_sides(transfer),
         format_minutes=format_minutes,
     ), (409 if problem and request.method == "POST" else 200)
+
+
+# -- help that members recorded themselves, waiting to be confirmed ------------------------------
+
+
+def _pending_or_404(bank: Bank, pending_id: int) -> PendingTransfer:
+    pending = db.session.get(PendingTransfer, pending_id)
+    if pending is None or pending.bank_id != bank.id:
+        abort(404)
+    return pending
+
+
+@bp.get("/banks/<int:bank_id>/pending")
+@broker_required
+def pending_exchanges(bank_id: int) -> str:
+    """Help members recorded on their own pages that the other side has not yet confirmed."""
+    bank = bank_or_404(bank_id)
+    waiting = list(
+        db.session.scalars(
+            select(PendingTransfer)
+            .where(
+                PendingTransfer.bank_id == bank.id,
+                PendingTransfer.status == PendingStatus.PENDING,
+                PendingTransfer.expires_at > utcnow(),
+            )
+            .order_by(PendingTransfer.created_at)
+        )
+    )
+    owners = {
+        account.id: db.session.get(Member, account.member_id)
+        for account in db.session.scalars(
+            select(Account).where(
+                Account.id.in_(
+                    {p.from_account_id for p in waiting} | {p.to_account_id for p in waiting}
+                )
+            )
+        )
+    }
+    return render_template(
+        "broker/pending.html", bank=bank, waiting=waiting, owners=owners, skill_name=_skill_name
+    )
+
+
+@bp.post("/banks/<int:bank_id>/pending/<int:pending_id>/confirm")
+@broker_required
+def confirm_pending(bank_id: int, pending_id: int) -> Response:
+    """A broker confirms help a member recorded, for a receiver who doesn't use the pages."""
+    bank = bank_or_404(bank_id)
+    pending = _pending_or_404(bank, pending_id)
+    try:
+        transfer = ledger.confirm(db.session, pending.id, by_user_id=user().id)
+    except LedgerError as error:
+        db.session.rollback()
+        flash(
+            _explain(error, {})
+            if error.code != ErrorCode.PENDING_EXPIRED
+            else _("That was not confirmed within 30 days, so it has lapsed.")
+        )
+        return redirect(url_for("broker.pending_exchanges", bank_id=bank.id))
+    audit.record(
+        db.session,
+        "pending.confirmed",
+        user_id=user().id,
+        bank_id=bank.id,
+        subject=f"pending:{pending.id}",
+        details={"transfer": transfer.id},
+    )
+    db.session.commit()
+    return redirect(url_for("broker.exchange", bank_id=bank.id, transfer_id=transfer.id, done=1))
+
+
+@bp.post("/banks/<int:bank_id>/pending/<int:pending_id>/decline")
+@broker_required
+def decline_pending(bank_id: int, pending_id: int) -> Response:
+    bank = bank_or_404(bank_id)
+    pending = _pending_or_404(bank, pending_id)
+    try:
+        ledger.void(
+            db.session, pending.id, request.form.get("reason", "")[:500], by_user_id=user().id
+        )
+    except LedgerError:
+        db.session.rollback()
+        flash(_("That has already been dealt with."))
+    else:
+        audit.record(
+            db.session,
+            "pending.declined",
+            user_id=user().id,
+            bank_id=bank.id,
+            subject=f"pending:{pending.id}",
+        )
+        db.session.commit()
+        flash(_("Declined. No hours were moved."))
+    return redirect(url_for("broker.pending_exchanges", bank_id=bank.id))
