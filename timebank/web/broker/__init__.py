@@ -9,6 +9,7 @@ from flask import Blueprint
 bp = Blueprint("broker", __name__, url_prefix="/broker")
 
 from timebank.web.broker import (  # noqa: E402,F401  (the routes register themselves on bp)
+    cards,
     exchanges,
     home,
     imports,
