@@ -541,7 +541,7 @@ def _refusal(number: int, error: LedgerError, row: dict[str, Any]) -> RowProblem
         return RowProblem(number, "hours", N_("Help given in one go can be at most 24 hours"))
     if error.code == ErrorCode.IDEMPOTENCY_KEY_REUSED:
         return RowProblem(number, "", N_("This row was imported before with other details"))
-    return RowProblem(number, "", N_("The books could not take this row"), error.code.value)
+    return RowProblem(number, "", N_("This row could not be recorded"), error.code.value)
 
 
 def _record(

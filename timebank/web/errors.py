@@ -12,7 +12,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         titles = {
-            400: _("Something in that request was not right"),
+            400: _("Something in what was sent was not right"),
             403: _("You cannot see this page"),
             404: _("Page not found"),
             405: _("That cannot be done here"),

@@ -268,7 +268,7 @@ def _describe(
         subject = label(member)
         link = url_for("broker.member", bank_id=member.bank_id, member_id=member.id)
     elif kind == "transfer" and ident.isdigit() and event.bank_id:
-        subject = _("Transfer %(number)s", number=ident)
+        subject = _("Record %(number)s", number=ident)
         link = url_for("broker.exchange", bank_id=event.bank_id, transfer_id=int(ident))
     elif event.action == "user.sign_in_failed":
         subject = str(event.details.get("email", ""))
