@@ -116,6 +116,7 @@ def test_a_wrong_pin_says_how_many_tries_are_left(client: FlaskClient, card) -> 
     page = client.post(f"/c/{token}", data={"pin": "1111"})
     assert page.status_code == 200
     assert "That PIN is not right. You have 4 tries left." in page.text
+    assert "1111" not in page.text  # the wrong PIN is not typed back
     for _ in range(3):
         page = client.post(f"/c/{token}", data={"pin": "1111"})
     assert "You have 1 try left." in page.text

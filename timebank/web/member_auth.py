@@ -177,6 +177,8 @@ def card_pin(token: str) -> str | Response | tuple[str, int]:
     if result == cards.PinCheck.OK:
         _sign_in(found, now)
         return redirect(member_home())
+    # a wrong PIN is never typed back into the page
+    form.pin.data = ""
     if result == cards.PinCheck.WRONG:
         left = cards.tries_left(found)
         form.pin.errors = [
