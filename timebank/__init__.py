@@ -56,12 +56,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # pages, one blueprint per audience
     from timebank.web import admin, auth, errors, member_auth, public, templating
     from timebank.web.broker import bp as broker
+    from timebank.web.member import bp as member
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(broker)
     app.register_blueprint(admin.bp)
     app.register_blueprint(member_auth.bp)
+    app.register_blueprint(member)
     errors.init_app(app)
     templating.init_app(app)
 
