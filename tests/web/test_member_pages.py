@@ -595,3 +595,79 @@ def test_the_members_own_language_is_used_until_they_choose(
     assert '<html lang="en">' in chosen.text
     refresh()
     assert '<html lang="en">' in client.get("/me").text  # their choice stays
+
+
+# -- the broker names and stops supporters ------------------------------------------------------
+
+
+def test_a_broker_names_a_supporter_and_stops_them(
+    session: Session,
+    broker,  # type: ignore[no-untyped-def]
+    make_member,  # type: ignore[no-untyped-def]
+    make_user,  # type: ignore[no-untyped-def]
+) -> None:
+    client, bank, coordinator = broker
+    joan = make_member(bank, "Joan Murphy", display_name="Joan")
+    mary = make_member(bank, "Mary Murphy", display_name="Mary")
+    carer = make_user("member", display_name="Kevin", email="kevin@example.org")
+    base = f"/broker/banks/{bank.id}/members/{joan.id}"
+    record = client.get(base).text
+    assert "No supporter is named." in record and "Name a supporter" in record
+    added = client.post(f"{base}/supporters", data={"member_number": str(mary.member_number)})
+    assert added.status_code == 302 and added.headers["Location"].endswith("#supporters")
+    client.post(f"{base}/supporters", data={"email": "KEVIN@example.org"})
+    record = client.get(base).text
+    assert f"Mary Murphy (#{mary.member_number})" in record and "Kevin" in record
+    assert {m.id for m in member_view.supported_members(session, supporter_user_id=carer.id)} == {
+        joan.id
+    }
+    (added_event, _second) = actions(session, "supporter.added")
+    assert added_event.user_id == coordinator.id
+    # problems are said plainly and change nothing
+    twice = client.post(
+        f"{base}/supporters", data={"member_number": str(mary.member_number)}, follow_redirects=True
+    )
+    assert "They are already a supporter." in twice.text
+    both = client.post(
+        f"{base}/supporters",
+        data={"member_number": "1", "email": "kevin@example.org"},
+        follow_redirects=True,
+    )
+    assert "not both" in both.text
+    nobody = client.post(
+        f"{base}/supporters", data={"email": "x@example.org"}, follow_redirects=True
+    )
+    assert "Nobody has an account with that email." in nobody.text
+    # stop one
+    link = session.scalars(
+        select(MemberSupporter).where(MemberSupporter.supporter_member_id == mary.id)
+    ).one()
+    assert client.post(f"{base}/supporters/end", data={"link": link.id}).status_code == 302
+    assert member_view.supported_members(session, supporter_member_id=mary.id) == []
+    assert len(actions(session, "supporter.ended")) == 1
+    # a link of another member is not stopped through this one
+    seamus = make_member(bank, "Seamus Kelly")
+    other = f"/broker/banks/{bank.id}/members/{seamus.id}/supporters/end"
+    carer_link = session.scalars(
+        select(MemberSupporter).where(MemberSupporter.supporter_user_id == carer.id)
+    ).one()
+    assert client.post(other, data={"link": carer_link.id}).status_code == 404
+
+
+def test_another_banks_broker_cannot_name_supporters(
+    session: Session,
+    make_bank,  # type: ignore[no-untyped-def]
+    make_member,  # type: ignore[no-untyped-def]
+    make_user,  # type: ignore[no-untyped-def]
+    sign_in,  # type: ignore[no-untyped-def]
+    joan: Member,
+    seamus: Member,
+) -> None:
+    elsewhere = make_bank(name="Hillside")
+    client = sign_in(make_user("coordinator", banks=[elsewhere]))
+    page = client.post(
+        f"/broker/banks/{joan.bank_id}/members/{joan.id}/supporters",
+        data={"member_number": str(seamus.member_number)},
+    )
+    assert page.status_code == 404
+    assert session.scalars(select(MemberSupporter)).all() == []

@@ -16,4 +16,5 @@ from timebank.web.broker import (  # noqa: E402,F401  (the routes register thems
     members,
     skills,
     statements,
+    supporters,
 )
