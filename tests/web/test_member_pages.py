@@ -512,6 +512,8 @@ def test_a_supporter_sees_the_members_time_read_only_and_every_view_is_audited(
     member_view.add_supporter(session, joan, supporter_member=daughter, by=None)
     session.commit()
     as_mary = sign_in_member(as_joan.application.test_client(), session, daughter)
+    assert 'href="/me/supporting"' in as_mary.get("/me").text
+    assert 'href="/me/supporting"' not in as_joan.get("/me").text
     listing = as_mary.get("/me/supporting").text
     assert "See Joan's time" in listing
     page = as_mary.get(f"/me/supporting/{joan.id}")

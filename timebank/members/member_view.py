@@ -340,35 +340,18 @@ def supported_members(
     """The members someone supports now, by name."""
     if supporter_member_id is None and supporter_user_id is None:
         return []
+    # a subquery, not a join: a member supported twice over is still listed once
+    supported = select(MemberSupporter.member_id).where(
+        MemberSupporter.ended_at.is_(None),
+        _supporter_is(supporter_member_id, supporter_user_id),
+    )
     return list(
         session.scalars(
             select(Member)
-            .join(MemberSupporter, MemberSupporter.member_id == Member.id)
-            .where(
-                MemberSupporter.ended_at.is_(None),
-                _supporter_is(supporter_member_id, supporter_user_id),
-                Member.status != MemberStatus.LEFT,
-            )
+            .where(Member.id.in_(supported), Member.status != MemberStatus.LEFT)
             .order_by(func.lower(Member.display_name), Member.id)
-            .distinct()
         )
     )
-
-
-def supported_member(
-    session: Session,
-    member_id: int,
-    *,
-    supporter_member_id: int | None = None,
-    supporter_user_id: int | None = None,
-) -> Member | None:
-    """The member, if someone supports them now; otherwise None."""
-    for member in supported_members(
-        session, supporter_member_id=supporter_member_id, supporter_user_id=supporter_user_id
-    ):
-        if member.id == member_id:
-            return member
-    return None
 
 
 def supporters_of(session: Session, member: Member) -> list[tuple[MemberSupporter, str]]:

@@ -95,7 +95,10 @@ def home() -> str:
     """My time: the hours in the bank, this year's help, the last ten exchanges, and help
     waiting for the member to say it happened."""
     member = _me()
-    return _page("member/home.html", member, read_only=False, **_time_context(member))
+    supports = member_view.supported_members(db.session, supporter_member_id=member.id)
+    return _page(
+        "member/home.html", member, read_only=False, supports=supports, **_time_context(member)
+    )
 
 
 def _explain(error: LedgerError, member: Member, other: Member | None = None) -> str:
