@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import Flask, Response, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
@@ -9,6 +12,8 @@ from flask_babel import lazy_gettext as _l
 from timebank.db import reading_only
 from timebank.extensions import db, login_manager
 from timebank.users.models import User
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -36,6 +41,9 @@ def init_app(app: Flask) -> None:
     # page views only read: on SQLite they then never queue behind a writer
     @app.before_request
     def _read_only_for_safe_methods() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "writes_on_get", False):
+            return
         if request.method in ("GET", "HEAD", "OPTIONS"):
             g.reading_only = reading_only()
             g.reading_only.__enter__()
@@ -58,3 +66,10 @@ def init_app(app: Flask) -> None:
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def writes_on_get(view: F) -> F:
+    """Mark a page that writes even when only viewed (an audit record, lapsing old items), so
+    its transaction takes SQLite's write lock first like any other write."""
+    view.writes_on_get = True  # type: ignore[attr-defined]
+    return view

@@ -35,6 +35,7 @@ from timebank.members.operations import member_account
 from timebank.web.member import bp
 from timebank.web.member.forms import AddSkillForm, RecordForm
 from timebank.web.member_auth import current_member, member_required
+from timebank.web.security import writes_on_get
 
 
 @bp.before_request
@@ -90,6 +91,7 @@ def _time_context(member: Member) -> dict[str, Any]:
 
 
 @bp.get("")
+@writes_on_get
 @member_required
 def home() -> str:
     """My time: the hours in the bank, this year's help, the last ten exchanges, and help
@@ -497,6 +499,7 @@ def supporting() -> Response | str:
 
 
 @bp.get("/supporting/<int:member_id>")
+@writes_on_get
 def supported_time(member_id: int) -> Response | str:
     """A supported member's time, read-only, with a banner saying whose it is. Audited."""
     ids = _supporter_ids()
