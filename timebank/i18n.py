@@ -21,8 +21,16 @@ def available_locales() -> list[str]:
     return list(current_app.config["LOCALES"])
 
 
+#: Our English readers are in the UK: dates as "22 November 2026", not "November 22, 2026".
+REGIONS = {"en": "en_GB"}
+
+
 def select_locale() -> str:
     """The reader's language: chosen on the page, remembered for the visit, else the browser's."""
+    return REGIONS.get(_language(), _language())
+
+
+def _language() -> str:
     locales = available_locales()
     chosen = request.args.get("lang")
     if chosen in locales:
@@ -78,7 +86,8 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _languages() -> dict[str, object]:
         return {
-            "current_locale": str(get_locale() or "en"),
+            # the language alone: what <html lang> and the switcher compare with
+            "current_locale": get_locale().language if get_locale() else "en",
             "language_names": {
                 code: Locale.parse(code).get_display_name(code).capitalize()
                 for code in available_locales()

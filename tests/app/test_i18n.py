@@ -34,3 +34,13 @@ def test_decimal_hours_and_pounds_follow_the_locale() -> None:
     assert format_hours_decimal(90, "pl") == "1,5"
     assert format_pence(123456, "en_GB") == "£1,234.56"
     assert format_pence(123456, "pl").replace("\u00a0", " ") == "1 234,56 GBP"
+
+
+def test_english_readers_get_british_dates(client) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from flask_babel import format_date
+
+    with client.application.test_request_context("/", headers={"Accept-Language": "en-US,en"}):
+        client.application.preprocess_request()
+        assert format_date(date(2026, 11, 22), format="long") == "22 November 2026"
