@@ -207,3 +207,33 @@ def test_search_by_name_number_area_with_paging(broker, make_member, session: Se
     assert "0 members found" in client.get(url + "?q=nobody").text
     assert client.get(url + "?page=-4").status_code == 200
     assert client.get(url + "?page=abc").status_code == 200
+
+
+def test_a_member_may_choose_an_email_and_password_as_well_as_their_card(
+    broker, make_member, session: Session
+) -> None:
+    from flask import Flask
+
+    client, bank, _ = broker
+    member = make_member(bank, "Joan Murphy")
+    url = f"/broker/banks/{bank.id}/members/{member.id}/account"
+    assert "Enter a real email address" in client.post(url, data={"email": "nope"}).text
+    page = client.post(url, data={"email": "joan@example.org"})
+    link = page.text.split('<code class="link">')[1].split("</code>")[0].split("localhost", 1)[1]
+    assert "can already sign in with joan@example.org" in client.get(url).text
+
+    app: Flask = client.application
+    phone = app.test_client()
+    assert (
+        phone.post(
+            link, data={"password": "joans own secret", "confirm": "joans own secret"}
+        ).status_code
+        == 302
+    )
+    signed_in = phone.post(
+        "/sign-in", data={"email": "joan@example.org", "password": "joans own secret"}
+    )
+    assert signed_in.location.endswith("/me")
+    assert "Hello, Joan" in phone.get("/me").text
+    # a member's account is no way into the broker's pages
+    assert phone.get(f"/broker/banks/{bank.id}").status_code == 403

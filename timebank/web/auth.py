@@ -64,6 +64,8 @@ def home_for(person: User) -> str:
         return url_for("admin.home")
     if person.role == Role.COORDINATOR:
         return url_for("broker.home")
+    if person.role == Role.MEMBER and person.member_id:
+        return url_for("member.home")
     return url_for("public.index")
 
 

@@ -94,9 +94,20 @@ def current_card() -> MemberCard | None:
 
 
 def current_member() -> Member | None:
-    """The member signed in on this phone, or None."""
+    """The member signed in on this phone (with their card, or with the optional email and
+    password some members choose), or None."""
     card = current_card()
-    return card.member if card is not None else None
+    if card is not None:
+        return card.member
+    if (
+        current_user.is_authenticated
+        and current_user.role == Role.MEMBER
+        and current_user.member_id
+    ):
+        member = db.session.get(Member, current_user.member_id)
+        if member is not None and member.status != MemberStatus.LEFT:
+            return member
+    return None
 
 
 def member_required(view: F) -> F:

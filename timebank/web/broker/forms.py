@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
+    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -318,3 +319,14 @@ class SearchForm(FlaskForm):
     q = StringField(_l("Name or member number"), validators=[Optional()])
     skill = SelectField(_l("Offers this help"), coerce=str, validators=[Optional()])
     area = StringField(_l("Postcode district"), validators=[Optional(), Length(max=8)])
+
+
+class MemberAccountForm(FlaskForm):
+    email = StringField(
+        _l("Their email address"),
+        validators=[
+            DataRequired(_l("Enter their email address")),
+            Email(_l("Enter a real email address")),
+            Length(max=254),
+        ],
+    )

@@ -17,7 +17,13 @@ from timebank.members import operations
 from timebank.members.models import CheckStatus, ContactMethod, MemberKind, MemberStatus, Skill
 from timebank.web.access import bank_or_404, broker_required, member_or_404, user
 from timebank.web.broker import bp
-from timebank.web.broker.forms import DEFAULT_CONSENT, LeaveForm, MemberForm, SearchForm
+from timebank.web.broker.forms import (
+    DEFAULT_CONSENT,
+    LeaveForm,
+    MemberAccountForm,
+    MemberForm,
+    SearchForm,
+)
 
 #: Languages a member may prefer: those with a translation, then others common in the UK.
 MEMBER_LANGUAGES = [
@@ -238,3 +244,47 @@ def leave_member(bank_id: int, member_id: int) -> str | Response:
     return render_template(
         "broker/leave.html", bank=bank, member=member, account=account, form=form
     )
+
+
+@bp.route("/banks/<int:bank_id>/members/<int:member_id>/account", methods=["GET", "POST"])
+@broker_required
+def member_account_sign_in(bank_id: int, member_id: int) -> str | Response | tuple[str, int]:
+    """Optional: an email and password for a member who wants them, besides their card."""
+    from timebank import audit
+    from timebank.users import operations as users
+    from timebank.users.models import Role, User
+
+    bank = bank_or_404(bank_id)
+    member = member_or_404(bank, member_id)
+    existing = db.session.scalars(select(User).where(User.member_id == member.id)).first()
+    form = MemberAccountForm()
+    if existing is None and form.validate_on_submit():
+        if users.find_by_email(db.session, form.email.data or ""):
+            form.email.errors = [_("Someone already has an account with that email address")]
+        else:
+            person = users.create_user(
+                db.session,
+                email=form.email.data or "",
+                display_name=member.display_name,
+                role=Role.MEMBER,
+            )
+            person.member_id = member.id
+            token = users.create_reset(db.session, person, by=user())
+            audit.record(
+                db.session,
+                "member.account_created",
+                user_id=user().id,
+                bank_id=bank.id,
+                subject=f"member:{member.id}",
+            )
+            db.session.commit()
+            return render_template(
+                "admin/reset_link.html",
+                bank=bank,
+                person=person,
+                link=url_for("auth.set_password", token=token, _external=True),
+            )
+    status = 400 if form.errors else 200
+    return render_template(
+        "broker/member_account.html", bank=bank, member=member, form=form, existing=existing
+    ), status
