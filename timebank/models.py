@@ -2,6 +2,7 @@
 
 from timebank.audit import AuditEvent
 from timebank.banks.models import Bank, Programme
+from timebank.grants.models import BudgetLine, Grant, ProgrammeSettings, Spend
 from timebank.imports.models import ImportBatch
 from timebank.ledger.models import (
     Account,
@@ -20,7 +21,9 @@ __all__ = [
     "Account",
     "AuditEvent",
     "Bank",
+    "BudgetLine",
     "Entry",
+    "Grant",
     "ImportBatch",
     "Member",
     "MemberCard",
@@ -30,7 +33,9 @@ __all__ = [
     "PasswordReset",
     "PendingTransfer",
     "Programme",
+    "ProgrammeSettings",
     "Skill",
+    "Spend",
     "Transfer",
     "TransferAnswer",
     "TransferNote",
