@@ -495,7 +495,7 @@ def redact_spend(
         session,
         "grant.spend_redacted",
         user_id=by_user_id,
-        bank_id=_bank_of(session, session.get_one(Grant, spend.grant_id)).id,
+        bank_id=session.get_one(Grant, spend.grant_id).bank_id,
         subject=f"transfer:{spend.transfer_id}",
         details={"receipt_reference": receipt_reference},
     )
