@@ -114,8 +114,11 @@ def protect(
           smallest non-zero value (the first such in the relation's order on a tie);
        c. when (a) and (b) change nothing, solve the relations for the hidden cells, treating
           every shown value as exact: if any hidden cell is then determined, hide the smallest
-          non-zero shown cell of a relation it is in, and go round again.
-    Nothing is ever unhidden, so this ends; at worst every cell with a relation is hidden.
+          non-zero shown cell of the relations it is in (if they have none, of the relations
+          reached from it through hidden cells), and go round again.
+    Nothing is ever unhidden, so this ends. A hidden cell may stay alone in a relation only
+    when every shown cell of it is 0: then it is 0 (a hidden group's minutes) and the total
+    already says so.
     """
     hidden = {key for key in people if 1 <= values[key] < SMALLEST_SHOWN}
     while True:
@@ -138,19 +141,33 @@ def protect(
         # in the report's own order, so the same report is always suppressed the same way
         ordered = [key for key in values if key in hidden]
         for key in determined_cells(ordered, relations):
-            around = [r for r in relations if key in r]
-            pick = _smallest_shown(around, hidden, values)
-            if pick is None:
-                # its own relations are all hidden: widen to any relation with something hidden
-                pick = _smallest_shown(
-                    [r for r in relations if any(k in hidden for k in r)], hidden, values
-                )
+            # its own relations first; if they have nothing to hide, it is pinned through other
+            # hidden cells (the sum of two that are not), so look further along them
+            pick = _nearest_partner(key, hidden, relations, values)
+            # still None: everything shown around it is 0, so it is 0 and the totals say so
             if pick is not None:
                 hidden.add(pick)
                 added = True
                 break  # one at a time: the next may no longer be determined
         if not added:
             return hidden
+
+
+def _nearest_partner(
+    key: K, hidden: Collection[K], relations: Sequence[Mapping[K, int]], values: Mapping[K, int]
+) -> K | None:
+    """The smallest non-zero shown cell in the nearest relations that have one, stepping out
+    from ``key`` through hidden cells."""
+    seen, frontier, remaining = {key}, [key], list(relations)
+    while frontier:
+        step = [r for r in remaining if any(k in r for k in frontier)]
+        remaining = [r for r in remaining if not any(k in r for k in frontier)]
+        pick = _smallest_shown(step, hidden, values)
+        if pick is not None:
+            return pick
+        frontier = [k for r in step for k in r if k in hidden and k not in seen]
+        seen.update(frontier)
+    return None
 
 
 def _smallest_shown(
@@ -236,7 +253,8 @@ class _Cells:
         self.links.append((source, list(targets)))
 
 
-def _flatten(report: Report) -> _Cells:
+def cells_of(report: Report) -> _Cells:
+    """The report as cells: exact values, which count people, the sums and the links."""
     cells = _Cells()
     members, hours, recip = report.members, report.hours, report.reciprocity
     for name in _MEMBER_COUNTS:
@@ -327,7 +345,7 @@ def _flatten(report: Report) -> _Cells:
 
 def hidden_cells(report: Report) -> set[tuple[Any, ...]]:
     """The cells :func:`suppress` hides, by their path in the report."""
-    cells = _flatten(report)
+    cells = cells_of(report)
     return protect(cells.values, cells.people, cells.relations, cells.links)
 
 
@@ -335,7 +353,7 @@ def suppress(report: Report) -> Report:
     """The funder's view of an exact report."""
     if report.suppressed:
         return report
-    cells = _flatten(report)
+    cells = cells_of(report)
     hidden = protect(cells.values, cells.people, cells.relations, cells.links)
 
     def show(key: tuple[Any, ...]) -> int | str:
