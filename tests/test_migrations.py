@@ -47,3 +47,11 @@ def test_the_guards_are_installed(app: Flask, engine_name: str) -> None:
     assert any("never" in name for name in names)
     if engine_name == "postgresql":
         assert {"entries_balance", "transfers_balance"} <= names
+
+
+def test_commands_on_an_empty_database_say_what_to_do(tmp_path: Path) -> None:
+    app = make_app(f"sqlite:///{tmp_path}/empty.db", tmp_path)
+    for command in (["verify"], ["demo"]):
+        result = app.test_cli_runner().invoke(args=command)
+        assert result.exit_code != 0
+        assert "run `timebank db upgrade` first" in result.output

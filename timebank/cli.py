@@ -21,6 +21,22 @@ def _create_app() -> Flask:
 main = FlaskGroup(create_app=_create_app, help="Run and look after a timebank installation.")
 
 
+def _require_schema() -> None:
+    """Stop with a plain message, not a traceback, when the database was never migrated."""
+    from alembic.migration import MigrationContext
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with db.engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as error:
+        raise click.ClickException(f"the database cannot be reached: {error}") from error
+    if revision is None:
+        raise click.ClickException(
+            "the database has no timebank tables yet: run `timebank db upgrade` first"
+        )
+
+
 @click.command("verify")
 @click.option("--bank", "bank_id", type=int, help="Check one bank only.")
 @with_appcontext
@@ -28,6 +44,7 @@ def verify_command(bank_id: int | None) -> None:
     """Recompute every balance from the entries and check every rule of the books."""
     from timebank.ledger import verify
 
+    _require_schema()
     report = verify(db.session, bank_id=bank_id)
     click.echo(report.summary())
     if not report.ok:
@@ -41,6 +58,7 @@ def demo_command(seed: int) -> None:
     """Fill an empty database with a demonstration programme and five banks."""
     from timebank import demo
 
+    _require_schema()
     if not demo.is_empty(db.session):
         click.echo("The database already has banks; the demo is loaded only into an empty one.")
         return
