@@ -108,7 +108,7 @@ def test_the_statement_shows_balances_and_each_line_in_words(
     assert "At the start: 1 hour in the bank" in text
     assert "1 hour, 30 minutes" in text
     assert "At the end: 30 minutes owed" in text
-    assert "Mar 10, 2025" in text  # the reader's locale: English here
+    assert "10 Mar 2025" in text  # the reader's locale: British English here
     assert "<caption id=" in text and 'scope="col"' in text and 'class="table-wrap"' in text
     assert "style=" not in text and "<style" not in text
     # the print stylesheet is linked for this page, for print only
