@@ -27,9 +27,10 @@ def _require_schema() -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        with db.engine.connect() as connection:
-            revision = MigrationContext.configure(connection).get_current_revision()
+        # inside the session's own transaction: a second connection would wait for its lock
+        revision = MigrationContext.configure(db.session.connection()).get_current_revision()
     except SQLAlchemyError as error:
+        db.session.rollback()
         raise click.ClickException(f"the database cannot be reached: {error}") from error
     if revision is None:
         raise click.ClickException(
