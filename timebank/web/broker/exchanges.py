@@ -264,6 +264,32 @@ def _request_or_404(bank: Bank, request_id: int | None) -> MemberSkill:
     return wanted
 
 
+def _post_help_batch(
+    bank: Bank, requests: list[TransferRequest], action: str
+) -> list[Transfer] | LedgerError:
+    """Post linked help all-or-nothing and record it in the audit trail; on a refusal, nothing
+    is written and the refusal comes back for the form to explain."""
+    try:
+        transfers = ledger.post_linked(db.session, requests, recorded_by_id=user().id)
+    except LedgerError as error:
+        db.session.rollback()
+        return error
+    audit.record(
+        db.session,
+        action,
+        user_id=user().id,
+        bank_id=bank.id,
+        subject=f"batch:{transfers[0].batch}" if transfers[0].batch else "",
+        details={"transfers": [t.id for t in transfers]},
+    )
+    db.session.commit()
+    return transfers
+
+
+def _recorded(bank: Bank, transfer: Transfer) -> Response:
+    return redirect(url_for("broker.exchange", bank_id=bank.id, transfer_id=transfer.id, done=1))
+
+
 @bp.route("/banks/<int:bank_id>/exchanges/group", methods=["GET", "POST"])
 @broker_required
 def log_group_exchange(bank_id: int) -> str | Response:
@@ -289,29 +315,13 @@ def log_group_exchange(bank_id: int) -> str | Response:
                 _help_request(form, bank, TransferKind.GROUP_EXCHANGE, paying[r.id], earning, n)
                 for n, r in enumerate(receivers)
             ]
-            try:
-                transfers = ledger.post_linked(db.session, requests, recorded_by_id=user().id)
-            except LedgerError as error:
-                db.session.rollback()
-                who = receivers[error.index or 0]
-                message = _explain(error, {paying[who.id].id: who, earning.id: provider})
-                target = (
-                    form.provider if f"account {earning.id} " in error.message else form.receivers
-                )
-                target.errors = [*target.errors, message]
-            else:
-                audit.record(
-                    db.session,
-                    "group_exchange.posted",
-                    user_id=user().id,
-                    bank_id=bank.id,
-                    subject=f"batch:{transfers[0].batch}",
-                    details={"transfers": [t.id for t in transfers]},
-                )
-                db.session.commit()
-                return redirect(
-                    url_for("broker.exchange", bank_id=bank.id, transfer_id=transfers[0].id, done=1)
-                )
+            result = _post_help_batch(bank, requests, "group_exchange.posted")
+            if not isinstance(result, LedgerError):
+                return _recorded(bank, result[0])
+            who = receivers[result.index or 0]
+            message = _explain(result, {paying[who.id].id: who, earning.id: provider})
+            target = form.provider if f"account {earning.id} " in result.message else form.receivers
+            target.errors = [*target.errors, message]
     return render_template(
         "broker/log_group.html", bank=bank, form=form, people=datalist_members(bank), label=label
     )
@@ -335,27 +345,14 @@ def pot_credit(bank_id: int) -> str | Response:
                 _help_request(form, bank, TransferKind.POT_CREDIT, pot, earning[m.id], n)
                 for n, m in enumerate(members)
             ]
-            try:
-                transfers = ledger.post_linked(db.session, requests, recorded_by_id=user().id)
-            except LedgerError as error:
-                db.session.rollback()
-                who = members[error.index or 0]
-                form.members.errors = [
-                    *form.members.errors,
-                    _explain(error, {earning[who.id].id: who}),
-                ]
-            else:
-                audit.record(
-                    db.session,
-                    "pot_credit.posted",
-                    user_id=user().id,
-                    bank_id=bank.id,
-                    details={"transfers": [t.id for t in transfers]},
-                )
-                db.session.commit()
-                return redirect(
-                    url_for("broker.exchange", bank_id=bank.id, transfer_id=transfers[0].id, done=1)
-                )
+            result = _post_help_batch(bank, requests, "pot_credit.posted")
+            if not isinstance(result, LedgerError):
+                return _recorded(bank, result[0])
+            who = members[result.index or 0]
+            form.members.errors = [
+                *form.members.errors,
+                _explain(result, {earning[who.id].id: who}),
+            ]
     return render_template(
         "broker/pot_credit.html", bank=bank, form=form, people=datalist_members(bank), label=label
     )
