@@ -230,17 +230,7 @@ def log_exchange(bank_id: int) -> str | Response:
                     _explain(error, {paying.id: receiver, earning.id: provider}),
                 ]
             else:
-                audit.record(
-                    db.session,
-                    "exchange.posted",
-                    user_id=user().id,
-                    bank_id=bank.id,
-                    subject=f"transfer:{transfer.id}",
-                )
-                db.session.commit()
-                return redirect(
-                    url_for("broker.exchange", bank_id=bank.id, transfer_id=transfer.id, done=1)
-                )
+                return _posted(bank, transfer, "exchange.posted")
     return render_template(
         "broker/log_exchange.html",
         bank=bank,
@@ -288,6 +278,15 @@ def _post_help_batch(
 
 def _recorded(bank: Bank, transfer: Transfer) -> Response:
     return redirect(url_for("broker.exchange", bank_id=bank.id, transfer_id=transfer.id, done=1))
+
+
+def _posted(bank: Bank, transfer: Transfer, action: str) -> Response:
+    """Record a single posting in the audit trail, commit, and show its confirmation."""
+    audit.record(
+        db.session, action, user_id=user().id, bank_id=bank.id, subject=f"transfer:{transfer.id}"
+    )
+    db.session.commit()
+    return _recorded(bank, transfer)
 
 
 @bp.route("/banks/<int:bank_id>/exchanges/group", methods=["GET", "POST"])
@@ -404,17 +403,7 @@ def gift(bank_id: int) -> str | Response:
                     _explain(error, {source.id: giver, target.id: recipient}, gift=True),
                 ]
             else:
-                audit.record(
-                    db.session,
-                    "gift.posted",
-                    user_id=user().id,
-                    bank_id=bank.id,
-                    subject=f"transfer:{transfer.id}",
-                )
-                db.session.commit()
-                return redirect(
-                    url_for("broker.exchange", bank_id=bank.id, transfer_id=transfer.id, done=1)
-                )
+                return _posted(bank, transfer, "gift.posted")
     return render_template(
         "broker/gift.html", bank=bank, form=form, people=datalist_members(bank), label=label
     )
