@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TIMEBANK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-fast lint format translations extract-messages bench screenshots clean
+.PHONY: run test test-fast lint format translations extract-messages bench bench-reports screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,10 @@ run: $(STAMP) translations
 	$(BIN)/timebank run --host 127.0.0.1 --port 5000
 
 ## test: the whole suite, on SQLite and PostgreSQL, with the browser tests
+# one worker per core, each with its own PostgreSQL cluster; a module's tests stay together so
+# its live server and demo data are made once
 test: $(STAMP) translations
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(or $(TEST_WORKERS),auto) --dist loadscope --durations=15
 
 ## test-fast: SQLite only, no browser: for the edit-test loop
 test-fast: $(STAMP) translations
@@ -51,6 +53,13 @@ screenshots: $(STAMP) translations
 
 bench: $(STAMP)
 	$(BIN)/python bench/ledger_bench.py
+
+## bench-reports: time the reports over a simulated programme (BANKS x MEMBERS x MONTHS)
+BANKS ?= 1000
+MEMBERS ?= 100
+MONTHS ?= 24
+bench-reports: $(STAMP)
+	$(BIN)/python bench/report_bench.py --banks $(BANKS) --members $(MEMBERS) --months $(MONTHS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

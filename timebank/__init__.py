@@ -54,18 +54,37 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     # pages, one blueprint per audience
-    from timebank.web import admin, auth, errors, member_auth, public, templating
+    from timebank.web import (
+        admin,
+        auth,
+        errors,
+        funder,
+        member_auth,
+        public,
+        report_pages,
+        templating,
+    )
     from timebank.web.broker import bp as broker
+    from timebank.web.grants import bp as grants
     from timebank.web.member import bp as member
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(broker)
+    app.register_blueprint(grants)
     app.register_blueprint(admin.bp)
     app.register_blueprint(member_auth.bp)
     app.register_blueprint(member)
+    app.register_blueprint(funder.bp)
     errors.init_app(app)
     templating.init_app(app)
+    # the JSON API and its tokens page; after errors.init_app, whose handler the API wraps
+    from timebank import api
+    from timebank.web import account
+
+    app.register_blueprint(account.bp)
+    api.init_app(app)
+    report_pages.init_app(app)
 
     # behind a reverse proxy, trust one hop's X-Forwarded-For and -Proto (https, client address)
     if app.config.get("PROXY_FIX"):

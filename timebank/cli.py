@@ -68,6 +68,24 @@ def demo_command(seed: int) -> None:
     click.echo(summary)
 
 
+@click.command("simulate")
+@click.option("--banks", default=10, show_default=True, help="Banks in the programme.")
+@click.option("--members", default=100, show_default=True, help="Members per bank.")
+@click.option("--months", default=24, show_default=True, help="Months of activity, to today.")
+@click.option("--seed", default=1, show_default=True, help="The same seed gives the same data.")
+@with_appcontext
+def simulate_command(banks: int, members: int, months: int, seed: int) -> None:
+    """Add a programme of synthetic banks, members and help, for measuring at scale."""
+    from timebank.simulate import simulate
+
+    _require_schema()
+    click.echo(f"Simulating {banks} banks x {members} members x {months} months (seed {seed})...")
+    summary = simulate(
+        db.session, banks=banks, members=members, months=months, seed=seed, progress=click.echo
+    )
+    click.echo(str(summary))
+
+
 @click.command("create-admin")
 @click.argument("email")
 @click.option(
@@ -98,6 +116,101 @@ def create_admin_command(email: str, name: str, password_stdin: bool) -> None:
     click.echo(f"{email} can now sign in as an administrator.")
 
 
+@click.command("create-user")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["coordinator", "funder", "admin"]),
+    required=True,
+    help="coordinator: brokers for --bank; funder: reads --programme; admin: everything.",
+)
+@click.option("--bank", "bank_ids", type=int, multiple=True, help="A bank to broker for.")
+@click.option("--programme", "programme_id", type=int, help="The programme a funder reads.")
+@click.option("--name", default="", help="The name shown on screen (the email by default).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user_command(
+    email: str,
+    role: str,
+    bank_ids: tuple[int, ...],
+    programme_id: int | None,
+    name: str,
+    password_stdin: bool,
+) -> None:
+    """Create a coordinator, funder or admin who can sign in with EMAIL."""
+    from timebank.banks.models import Bank, Programme
+    from timebank.users import operations
+    from timebank.users.models import Role
+
+    _require_schema()
+    chosen = Role(role)
+    if bank_ids and chosen != Role.COORDINATOR:
+        raise click.UsageError("--bank is for coordinators")
+    if programme_id is not None and chosen != Role.FUNDER:
+        raise click.UsageError("--programme is for funders")
+    if chosen == Role.COORDINATOR and not bank_ids:
+        raise click.UsageError("a coordinator needs at least one --bank")
+    if chosen == Role.FUNDER and programme_id is None:
+        raise click.UsageError("a funder needs --programme")
+    banks = []
+    for bank_id in dict.fromkeys(bank_ids):
+        bank = db.session.get(Bank, bank_id)
+        if bank is None:
+            raise click.ClickException(f"there is no bank {bank_id}")
+        banks.append(bank)
+    programme = db.session.get(Programme, programme_id) if programme_id is not None else None
+    if programme_id is not None and programme is None:
+        raise click.ClickException(f"there is no programme {programme_id}")
+    if operations.find_by_email(db.session, email) is not None:
+        db.session.rollback()
+        raise click.ClickException(f"{email} already has an account")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        person = operations.create_user(
+            db.session,
+            email=email,
+            display_name=name or email,
+            role=chosen,
+            password=password,
+            banks=banks,
+            programme=programme,
+        )
+    except operations.PasswordTooShort as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"{person.email} can now sign in as a {chosen.value}.")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, to tell it apart later.")
+@with_appcontext
+def create_token_command(email: str, name: str) -> None:
+    """Make an API token for EMAIL's account and print it. It is shown only this once."""
+    from timebank import audit
+    from timebank.api import tokens
+    from timebank.users import operations
+
+    _require_schema()
+    person = operations.find_by_email(db.session, email)
+    if person is None:
+        raise click.ClickException(f"{email} has no account")
+    try:
+        row, token = tokens.create_token(db.session, person, name)
+    except tokens.TokenError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    audit.record(db.session, "api_token.created", user_id=person.id, subject=f"api_token:{row.id}")
+    db.session.commit()
+    # the token alone on stdout, so a script can capture it; the advice goes to stderr
+    click.echo(token)
+    click.echo("Keep this token safe: it is not shown again.", err=True)
+
+
 @click.command("expire-pending")
 @with_appcontext
 def expire_pending_command() -> None:
@@ -112,5 +225,8 @@ def expire_pending_command() -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(verify_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(simulate_command)
     app.cli.add_command(create_admin_command)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(create_token_command)
     app.cli.add_command(expire_pending_command)

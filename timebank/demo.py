@@ -18,6 +18,7 @@ from timebank import ledger
 from timebank.banks.models import Bank, Programme
 from timebank.banks.operations import create_bank, create_programme, pot_account
 from timebank.exchanges import record_exchange
+from timebank.grants.operations import award_grant, record_spend
 from timebank.ledger import LedgerError, TransferKind, TransferRequest, Unit
 from timebank.members import skills
 from timebank.members.catalogue import ensure_catalogue
@@ -348,7 +349,7 @@ def load(
         funder="Community Foundation (demonstration)",
         starts_on=today.replace(month=1, day=1) - timedelta(days=365),
     )
-    exchanges = offers = requests = answered = 0
+    exchanges = offers = requests = answered = spends = 0
     phones = itertools.count(100)
     banks = []
     for number, spec in enumerate(BANKS, start=1):
@@ -407,6 +408,9 @@ def load(
         exchanges += _year_of_exchanges(
             session, rng, bank, members, spec["skills"], catalogue, today
         )
+        spends += _seed_grant(
+            session, random.Random(f"{seed}:grant:{number}"), programme, bank, today
+        )
     sign_ins = _demo_users(session, banks, programme)
     session.flush()
     lines = [
@@ -416,6 +420,7 @@ def load(
         *[f"  {email:28} {what}" for email, what in sign_ins],
         f"Members offer help {offers} times and ask for it {requests} times; "
         f"{answered} answered the equality questions.",
+        f"Each bank has a £3,000 seed grant, with {spends} payments recorded against it.",
     ]
     return "\n".join(lines)
 
@@ -523,3 +528,88 @@ def _year_of_exchanges(
         except LedgerError:
             pass
     return posted
+
+
+#: A £3,000 seed grant's budget by line, in pence, as the seed programme set them.
+GRANT_BUDGET = {
+    "coordinator time": 120_000,
+    "venue hire": 60_000,
+    "volunteer expenses": 30_000,
+    "publicity": 20_000,
+    "reference and DBS checks": 15_000,
+    "insurance": 25_000,
+    "training": 20_000,
+    "other": 10_000,
+}
+
+
+def _seed_grant(
+    session: Session, rng: random.Random, programme: Programme, bank: Bank, today: date
+) -> int:
+    """A seed grant awarded ten months ago, and the monthly spending a new bank has: the
+    coordinator's hours, the hall, volunteers' expenses, and the one-off costs of starting."""
+    # the grant rules judge "the future" by the real clock, so a demo dated ahead stops there
+    last = min(today, bank.today())
+    awarded_on = last - timedelta(days=300)
+    grant = award_grant(
+        session,
+        programme,
+        bank,
+        300_000,
+        awarded_on,
+        "Report each quarter on members, hours exchanged and spending; return what is unspent.",
+        GRANT_BUDGET,
+        by_user_id=None,
+    )
+    lines = {line.name: line for line in grant.lines}
+    plan = [
+        (10, "insurance", 24_000, "Community Insurance Ltd", "Public liability, first year"),
+        (14, "publicity", 11_800, "Printwise", "Leaflets and posters for the launch"),
+        (21, "training", 9_500, "Timebanking UK", "Broker training day"),
+    ]
+    plan += [
+        (35 + 15 * n, "reference and DBS checks", 1_800, "Disclosure and Barring Service", "")
+        for n in range(3)
+    ]
+    for month in range(9):
+        day = 30 * month + rng.randrange(25, 30)
+        plan.append((day, "coordinator time", 10_000, "Coordinator", "Eight hours' brokering"))
+        plan.append((day, "venue hire", 4_500, "Parish hall", "Monthly members' get-together"))
+        plan.append(
+            (
+                day,
+                "volunteer expenses",
+                rng.choice([850, 1_240, 1_600, 2_100]),
+                "Mileage claims",
+                "",
+            )
+        )
+    made = 0
+    for number, (after, line, pence, payee, description) in enumerate(sorted(plan)):
+        spent_on = awarded_on + timedelta(days=after)
+        if spent_on > last:
+            continue
+        record_spend(
+            session,
+            grant,
+            lines[line],
+            pence,
+            spent_on,
+            payee,
+            f"R{number + 1:03d}",
+            description,
+            by_user_id=None,
+        )
+        made += 1
+    # a hall booking logged twice, and put right
+    twice = record_spend(
+        session,
+        grant,
+        lines["venue hire"],
+        4_500,
+        awarded_on + timedelta(days=40),
+        "Parish hall",
+        by_user_id=None,
+    )
+    ledger.reverse(session, twice.transfer.id, "Entered twice")
+    return made + 1

@@ -1,5 +1,6 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
+from timebank.api.models import ApiToken
 from timebank.audit import AuditEvent
 from timebank.banks.models import Bank, Programme
 from timebank.grants.models import BudgetLine, Grant, ProgrammeSettings, Spend
@@ -19,6 +20,7 @@ from timebank.users.models import PasswordReset, User, user_banks
 
 __all__ = [
     "Account",
+    "ApiToken",
     "AuditEvent",
     "Bank",
     "BudgetLine",

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from tests.browser.conftest import assert_no_sideways_scroll, axe_violations, describe
 from timebank import demo
 from timebank.extensions import db
+from timebank.grants.models import Grant, Spend
 from timebank.imports.models import ImportBatch, ImportKind
 from timebank.ledger import Transfer
 from timebank.members.models import Member, MemberSkill, SkillDirection
@@ -35,7 +36,12 @@ def pages(live_server) -> list[str]:  # type: ignore[no-untyped-def]
         )
         db.session.add(batch)
         db.session.commit()
+        grant = db.session.scalars(select(Grant).where(Grant.bank_id == 1)).one()
+        spend = db.session.scalars(
+            select(Spend).where(Spend.grant_id == grant.id).order_by(Spend.transfer_id)
+        ).first()
         bank = "/broker/banks/1"
+        grants = f"{bank}/grants/{grant.id}"
         found = [
             bank,
             f"{bank}/members",
@@ -62,6 +68,12 @@ def pages(live_server) -> list[str]:  # type: ignore[no-untyped-def]
             f"{bank}/imports/new/exchanges",
             f"{bank}/imports/{batch.id}",
             "/admin/banks/1/brokers",
+            f"{bank}/grants",
+            grants,
+            f"{grants}/spend",
+            f"{grants}/spends/{spend.transfer_id}",
+            f"{grants}/spends/{spend.transfer_id}/reverse",
+            f"{grants}/return",
         ]
         if wish is not None:
             found += [f"{bank}/requests/{wish.id}/matches", f"{bank}/skills/{wish.id}/edit"]
@@ -77,6 +89,39 @@ def test_every_broker_page_passes_axe_on_a_phone(
     phone.get_by_role("button", name="Sign in").click()
     problems = []
     for path in pages:
+        response = phone.goto(live_server.url + path)
+        assert response is not None and response.status == 200, (
+            f"{path}: {response and response.status}"
+        )
+        violations = axe_violations(phone)
+        if violations:
+            problems.append(f"{path}:\n{describe(violations)}")
+        assert_no_sideways_scroll(phone)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_seed_grant_admin_pages_pass_axe_on_a_phone(
+    phone: Page, live_server, pages: list[str]
+) -> None:
+    with live_server.app.app_context():
+        grant = db.session.scalars(select(Grant).where(Grant.bank_id == 1)).one()
+        line = grant.lines[0]
+        spend = db.session.scalars(select(Spend).where(Spend.grant_id == grant.id)).first()
+        admin_pages = [
+            "/admin/",
+            f"/admin/programmes/{grant.programme_id}",
+            f"/admin/programmes/{grant.programme_id}/grants/new",
+            f"/admin/grants/{grant.id}/lines/{line.id}",
+            f"/broker/banks/1/grants/{grant.id}",
+            f"/admin/grants/{grant.id}/close",
+            f"/admin/grants/{grant.id}/spends/{spend.transfer_id}/remove-details",
+        ]
+    phone.goto(live_server.url + "/sign-in")
+    phone.get_by_label("Email address").fill("admin@demo.timebank")
+    phone.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+    phone.get_by_role("button", name="Sign in").click()
+    problems = []
+    for path in admin_pages:
         response = phone.goto(live_server.url + path)
         assert response is not None and response.status == 200, (
             f"{path}: {response and response.status}"

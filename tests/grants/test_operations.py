@@ -28,6 +28,7 @@ from timebank.grants.operations import (
     GrantError,
     GrantErrorCode,
     OverspendRefused,
+    award_grant,
     budget_against_actual,
     close_grant,
     funder_account,
@@ -40,7 +41,16 @@ from timebank.grants.operations import (
     update_settings,
     value_of_hours,
 )
-from timebank.ledger import Account, AccountKind, Entry, ErrorCode, LedgerError, Transfer, Unit
+from timebank.ledger import (
+    Account,
+    AccountKind,
+    Entry,
+    ErrorCode,
+    LedgerError,
+    Transfer,
+    TransferNote,
+    Unit,
+)
 
 
 def balance(session: Session, account_id: int) -> int:
@@ -506,3 +516,40 @@ def test_bad_settings_are_refused(session: Session, programme: Programme, change
     with pytest.raises(GrantError) as raised:
         update_settings(session, programme, by_user_id=None, **changes)
     assert raised.value.code == GrantErrorCode.INVALID_SETTING
+
+
+def test_an_award_sent_twice_with_its_key_makes_one_grant(
+    session: Session, programme: Programme, bank: Bank, a_month_ago: date
+) -> None:
+    first = award_grant(
+        session, programme, bank, 300_000, a_month_ago, by_user_id=None, idempotency_key="k1"
+    )
+    session.commit()
+    again = award_grant(
+        session, programme, bank, 300_000, a_month_ago, by_user_id=None, idempotency_key="k1"
+    )
+    assert again.id == first.id
+    assert session.scalar(select(func.count()).select_from(Grant)) == 1
+    with pytest.raises(LedgerError) as refused:
+        award_grant(
+            session, programme, bank, 250_000, a_month_ago, by_user_id=None, idempotency_key="k1"
+        )
+    assert refused.value.code == ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
+def test_a_return_sent_twice_with_its_key_returns_once(
+    session: Session, grant: Grant, a_month_ago: date
+) -> None:
+    first = return_unspent(
+        session, grant, 10_000, a_month_ago, by_user_id=None, reason="unused", idempotency_key="r"
+    )
+    session.commit()
+    again = return_unspent(
+        session, grant, 10_000, a_month_ago, by_user_id=None, reason="unused", idempotency_key="r"
+    )
+    assert again.id == first.id
+    assert grant_summary(session, grant).returned == 10_000
+    notes = session.scalars(select(TransferNote).where(TransferNote.transfer_id == first.id))
+    assert [note.text for note in notes] == ["unused"]
+    with pytest.raises(LedgerError):
+        return_unspent(session, grant, 5_000, a_month_ago, by_user_id=None, idempotency_key="r")

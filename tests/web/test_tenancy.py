@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD
 from timebank import ledger
+from timebank.banks.operations import create_programme
 from timebank.exchanges import record_exchange
+from timebank.grants.operations import award_grant, record_spend
 from timebank.imports.models import ImportBatch, ImportKind
 from timebank.members.models import MemberSkill, Skill, SkillDirection
 from timebank.members.operations import member_account
@@ -43,7 +45,9 @@ class World:
 
 @pytest.fixture
 def world(session: Session, make_bank, make_member, make_user) -> World:
-    bank_a, bank_b = make_bank(name="Alpha Time Bank"), make_bank(name="Beta Time Bank")
+    programme = create_programme(session, name="Alpha Seed Grants", funder="Alpha Fund")
+    bank_a = make_bank(name="Alpha Time Bank", programme=programme)
+    bank_b = make_bank(name="Beta Time Bank")
     joan = make_member(bank_a, "Joanna Secretname")
     seamus = make_member(bank_a, "Seamus Hiddenname")
     make_member(bank_b, "Bertha Otherbank")
@@ -68,6 +72,25 @@ def world(session: Session, make_bank, make_member, make_user) -> World:
         bank_id=bank_a.id, kind=ImportKind.MEMBERS, content="full_name\n", filename="x.csv"
     )
     session.add(batch)
+    grant = award_grant(
+        session,
+        programme,
+        bank_a,
+        300_000,
+        bank_a.today(),
+        lines={"venue hire": 50_000},
+        by_user_id=None,
+    )
+    venue = next(line for line in grant.lines if line.name == "venue hire")
+    spent = record_spend(
+        session,
+        grant,
+        venue,
+        4_500,
+        bank_a.today(),
+        payee="Joanna Secretname",
+        by_user_id=None,
+    )
     session.commit()
     coordinator_a = make_user("coordinator", banks=[bank_a])
     users = {
@@ -88,6 +111,10 @@ def world(session: Session, make_bank, make_member, make_user) -> World:
         "skill_id": shopping.id,
         "user_id": coordinator_a.id,
         "pending_id": pending.id,
+        "programme_id": programme.id,
+        "grant_id": grant.id,
+        "line_id": venue.id,
+        "spend_id": spent.spend.transfer_id,
     }
     return World(ids=ids, secrets=["Joanna", "Secretname", "Hiddenname"], users=users)
 
@@ -103,10 +130,25 @@ def routes(app: Flask) -> list[tuple[str, str, str]]:
     return found
 
 
-def expected(role: str, endpoint: str, path: str, admin_only: bool) -> set[int]:
+def expected(
+    role: str,
+    endpoint: str,
+    path: str,
+    admin_only: bool,
+    funder_view: bool = False,
+    own_account: bool = False,
+) -> set[int]:
     bank_scoped = "<int:bank_id>" in path
     if role == "anonymous":
         return {302, 401}
+    if own_account:
+        # a user's own API tokens: anyone but a member, each seeing only their own
+        return {403} if role == "member" else {200, 302}
+    if funder_view:
+        # this world's funder reads no programme: every programme's pages are 404 to them
+        if role == "funder":
+            return {200} if path == "/funder/" else {404}
+        return {200} if role == "admin" else {403}
     if role in ("member", "funder"):
         return {403}
     if admin_only:
@@ -136,10 +178,18 @@ def test_every_route_for_every_role(app: Flask, world: World, role: str) -> None
         assert "<" not in url, f"no test value for a parameter of {path}"
         response = client.open(url, method=method, data={})
         admin_only = getattr(app.view_functions[endpoint], "admin_only", False)
-        allowed = expected(role, endpoint, path, admin_only)
+        view = app.view_functions[endpoint]
+        allowed = expected(
+            role,
+            endpoint,
+            path,
+            admin_only,
+            getattr(view, "funder_view", False),
+            getattr(view, "own_account", False),
+        )
         assert response.status_code in allowed, f"{role} {method} {url}: {response.status_code}"
         assert response.status_code != 500
-        if role == "coordinator_b":
+        if role in ("coordinator_b", "funder"):
             body = response.get_data(as_text=True)
             for secret in world.secrets:
                 assert secret not in body, f"{url} shows {secret} to another bank's coordinator"

@@ -46,6 +46,7 @@ from timebank.ledger import (
     LedgerError,
     Transfer,
     TransferKind,
+    TransferNote,
     TransferRequest,
     Unit,
 )
@@ -254,8 +255,12 @@ def award_grant(
     *,
     by_user_id: int | None,
     now: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> Grant:
     """Award a seed grant to a bank of the programme and move the money into it.
+
+    With an ``idempotency_key``, sending the same award again returns the first grant and
+    writes nothing (a double-tapped form); the same key for other terms is refused.
 
     Every grant gets the default budget lines; ``lines`` sets their budgets (a line left out
     has a budget of 0) and may add lines of its own. The budgets may not add up to more than
@@ -274,6 +279,10 @@ def award_grant(
             GrantErrorCode.BUDGET_ABOVE_AWARD,
             f"the lines add up to {sum(budgets.values())}p, more than the grant of {pence}p",
         )
+
+    replayed = _replayed_award(session, bank, idempotency_key, pence, awarded_on)
+    if replayed is not None:
+        return replayed
 
     # a savepoint, so a refusal part-way leaves no half-opened accounts behind
     with session.begin_nested():
@@ -298,6 +307,7 @@ def award_grant(
                 to_account_id=held.id,
                 amount=pence,
                 given_on=awarded_on,
+                idempotency_key=idempotency_key,
             ),
             recorded_by_id=by_user_id,
             now=now,
@@ -510,28 +520,34 @@ def return_unspent(
     *,
     by_user_id: int | None,
     now: datetime | None = None,
+    reason: str = "",
+    idempotency_key: str | None = None,
 ) -> Transfer:
     """Give money the bank will not spend back to the programme's fund. More than the grant
-    holds is refused by the ledger (``exceeds_floor``)."""
+    holds is refused by the ledger (``exceeds_floor``). The ``reason`` is kept as the
+    transfer's note, apart from the books. Sent again with the same ``idempotency_key``, it
+    returns the first transfer and writes nothing."""
     _check_pence(pence)
     _check_not_future(_bank_of(session, grant), on, now)
     _lock_grant(session, grant)
+    request = TransferRequest(
+        bank_id=grant.bank_id,
+        unit=Unit.GBP,
+        kind=TransferKind.GRANT_RETURN,
+        from_account_id=grant.grant_account_id,
+        to_account_id=grant.funder_account_id,
+        amount=pence,
+        given_on=on,
+        idempotency_key=idempotency_key,
+    )
+    replayed = _replayed(session, request, now)
+    if replayed is not None:
+        return replayed
     if grant.status == GrantStatus.CLOSED:
         raise GrantError(GrantErrorCode.GRANT_CLOSED, f"grant {grant.id} is closed")
-    transfer = ledger.post(
-        session,
-        TransferRequest(
-            bank_id=grant.bank_id,
-            unit=Unit.GBP,
-            kind=TransferKind.GRANT_RETURN,
-            from_account_id=grant.grant_account_id,
-            to_account_id=grant.funder_account_id,
-            amount=pence,
-            given_on=on,
-        ),
-        recorded_by_id=by_user_id,
-        now=now,
-    )
+    transfer = ledger.post(session, request, recorded_by_id=by_user_id, now=now)
+    if reason.strip():
+        session.add(TransferNote(transfer_id=transfer.id, text=reason.strip()))
     audit.record(
         session,
         "grant.returned",
@@ -625,6 +641,13 @@ def grant_summary(session: Session, grant: Grant) -> GrantSummary:
         returned=-int(by_kind.get(TransferKind.GRANT_RETURN, 0)),
         remaining=int(remaining or 0),
     )
+
+
+def grant_of_transfer(session: Session, transfer: Transfer) -> Grant | None:
+    """The grant a transfer of money belongs to (its award, a spend, a return, or the reversal
+    of one): every one of them moves money into or out of the grant's own account."""
+    touched = select(Entry.account_id).where(Entry.transfer_id == transfer.id)
+    return session.scalars(select(Grant).where(Grant.grant_account_id.in_(touched))).first()
 
 
 def funder_account(session: Session, bank_id: int) -> Account | None:
@@ -724,21 +747,47 @@ def _spent_on_line(session: Session, line: BudgetLine) -> int:
     return int(total or 0)
 
 
+def _keyed(session: Session, bank_id: int, key: str | None) -> Transfer | None:
+    """The transfer already posted with this idempotency key in the bank, if any."""
+    if key is None:
+        return None
+    return session.scalars(
+        select(Transfer).where(Transfer.bank_id == bank_id, Transfer.idempotency_key == key)
+    ).one_or_none()
+
+
+def _replayed(session: Session, request: TransferRequest, now: datetime | None) -> Transfer | None:
+    """The transfer a retried request first posted, or None; a key reused for other terms is
+    refused by the ledger (``idempotency_key_reused``), which compares the fingerprints."""
+    if _keyed(session, request.bank_id, request.idempotency_key) is None:
+        return None
+    return ledger.post(session, request, now=now)
+
+
+def _replayed_award(
+    session: Session, bank: Bank, key: str | None, pence: int, awarded_on: date
+) -> Grant | None:
+    """The grant a retried award first made, or None. Its transfer's fingerprint can't be
+    compared (the grant's account is new each time), so the terms are compared instead."""
+    existing = _keyed(session, bank.id, key)
+    if existing is None:
+        return None
+    grant = session.scalars(select(Grant).where(Grant.award_transfer_id == existing.id)).first()
+    if grant is None or (grant.amount_pence, grant.awarded_on) != (pence, awarded_on):
+        raise LedgerError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "this key was used before for a different transfer",
+        )
+    return grant
+
+
 def _replayed_spend(
     session: Session, request: TransferRequest, now: datetime | None
 ) -> SpendResult | None:
     """The first result of a retried spend, or None; a key reused for other terms is refused."""
-    if request.idempotency_key is None:
+    transfer = _replayed(session, request, now)
+    if transfer is None:
         return None
-    existing = session.scalars(
-        select(Transfer).where(
-            Transfer.bank_id == request.bank_id,
-            Transfer.idempotency_key == request.idempotency_key,
-        )
-    ).one_or_none()
-    if existing is None:
-        return None
-    transfer = ledger.post(session, request, now=now)  # raises idempotency_key_reused
     spend = session.get_one(Spend, transfer.id)
     line = session.get_one(BudgetLine, spend.budget_line_id)
     spent = _spent_on_line(session, line)

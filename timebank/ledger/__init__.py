@@ -4,6 +4,7 @@ No Flask here: the ledger is plain SQLAlchemy, and the only code that writes tra
 entries. Callers pass a session and commit.
 """
 
+from timebank.ledger.bulk import post_many
 from timebank.ledger.core import (
     MAX_AMOUNT,
     MAX_HELP_MINUTES,
@@ -33,9 +34,12 @@ from timebank.ledger.models import (
     Unit,
 )
 from timebank.ledger.pending import PENDING_LIFETIME, confirm, expire, pend, void
+from timebank.ledger.rollups import AccountMonth, OutcomeMonth
 from timebank.ledger.verify import Breach, Report, verify
 
 __all__ = [
+    "AccountMonth",
+    "OutcomeMonth",
     "MAX_AMOUNT",
     "MAX_HELP_MINUTES",
     "PENDING_LIFETIME",
@@ -65,6 +69,7 @@ __all__ = [
     "open_account",
     "post",
     "post_linked",
+    "post_many",
     "reversal_of",
     "reverse",
     "set_limits",

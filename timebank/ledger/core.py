@@ -223,29 +223,7 @@ def _post_batch(
 
     account_ids = {r.from_account_id for r in requests} | {r.to_account_id for r in requests}
     accounts = {a.id: a for a in _lock_accounts(session, account_ids)}
-    # balances as they will be after each transfer of the batch, in order
-    balances = {account_id: account.balance for account_id, account in accounts.items()}
-    for index, request in enumerate(requests):
-        source = _usable_account(accounts, request.from_account_id, request, index)
-        target = _usable_account(accounts, request.to_account_id, request, index)
-        after_source = balances[source.id] - request.amount
-        after_target = balances[target.id] + request.amount
-        if source.floor is not None and after_source < source.floor:
-            raise LedgerError(
-                ErrorCode.EXCEEDS_FLOOR,
-                f"account {source.id} would go to {after_source}, "
-                f"below its floor of {source.floor}",
-                index=index,
-            )
-        if target.ceiling is not None and after_target > target.ceiling:
-            raise LedgerError(
-                ErrorCode.EXCEEDS_CEILING,
-                f"account {target.id} would go to {after_target}, "
-                f"above its ceiling of {target.ceiling}",
-                index=index,
-            )
-        balances[source.id] = after_source
-        balances[target.id] = after_target
+    check_limits_in_order(accounts, enumerate(requests))
 
     batch = uuid.uuid4().hex if len(requests) > 1 else None
     transfers: list[Transfer] = []
@@ -392,10 +370,41 @@ def _lock_accounts(session: Session, account_ids: Iterable[int]) -> list[Account
     return accounts
 
 
+def check_limits_in_order(
+    accounts: dict[int, Account], indexed: Iterable[tuple[int, TransferRequest]]
+) -> None:
+    """Refuse the first request that would take an account past its floor or ceiling, with
+    the balances as they will be after each request before it (a batch posts in order)."""
+    balances = {account_id: account.balance for account_id, account in accounts.items()}
+    for index, request in indexed:
+        source = _usable_account(accounts, request.from_account_id, request, index)
+        target = _usable_account(accounts, request.to_account_id, request, index)
+        after_source = balances[source.id] - request.amount
+        after_target = balances[target.id] + request.amount
+        if source.floor is not None and after_source < source.floor:
+            raise LedgerError(
+                ErrorCode.EXCEEDS_FLOOR,
+                f"account {source.id} would go to {after_source}, "
+                f"below its floor of {source.floor}",
+                index=index,
+            )
+        if target.ceiling is not None and after_target > target.ceiling:
+            raise LedgerError(
+                ErrorCode.EXCEEDS_CEILING,
+                f"account {target.id} would go to {after_target}, "
+                f"above its ceiling of {target.ceiling}",
+                index=index,
+            )
+        balances[source.id] = after_source
+        balances[target.id] = after_target
+
+
 def _usable_account(
     accounts: dict[int, Account], account_id: int, request: TransferRequest, index: int
 ) -> Account:
-    account = accounts[account_id]
+    account = accounts.get(account_id)
+    if account is None:
+        raise LedgerError(ErrorCode.NOT_FOUND, f"account {account_id} does not exist", index=index)
     if account.bank_id != request.bank_id:
         raise LedgerError(
             ErrorCode.BANK_MISMATCH, f"account {account_id} belongs to another bank", index=index

@@ -24,7 +24,20 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, Select, and_, case, extract, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, aliased
 
 from timebank.banks.models import Bank, Programme
@@ -32,13 +45,13 @@ from timebank.ledger.models import (
     HELP_KINDS,
     Account,
     AccountKind,
-    Entry,
     OutcomeArea,
     Transfer,
     TransferKind,
     TransferOutcome,
     Unit,
 )
+from timebank.ledger.rollups import AccountDay, AccountMonth, MemberMonth, OutcomeMonth
 from timebank.members.models import Member
 from timebank.members.monitoring import PREFER_NOT, QUESTIONS, TARGET_GROUPS, Monitoring
 
@@ -259,18 +272,21 @@ def bank_report(session: Session, bank_id: int, start: date, end: date) -> Repor
     if bank is None:
         raise LookupError(f"bank {bank_id} does not exist")
     banks = [bank_id]
-    exchanges, minutes = _help_totals(session, banks, start, end)
-    return assemble(
+    rolled = _help_by_bank_month(session, banks, start, end)
+    by_bank = _help_totals_by_bank(session, banks, start, end, rolled)
+    exchanges = sum(e for e, _ in by_bank.values())
+    minutes = sum(m for _, m in by_bank.values())
+    return _assemble(
         scope="bank",
         scope_id=bank_id,
         start=start,
         end=end,
-        rows=member_rows(session, banks, start, end),
+        rows=_member_query(session, banks, start, end),
         exchanges=exchanges,
         minutes=minutes,
         outcomes=_outcomes(session, banks, start, end),
         pot=_pot_flows(session, banks, start, end),
-        months=_month_counts(session, banks, start, end),
+        months=_month_counts(session, banks, start, end, rolled),
         reach_by="target_group",
         target_groups=[code for code in bank.target_groups or [] if code in TARGET_GROUPS],
     )
@@ -286,18 +302,19 @@ def programme_report(session: Session, programme_id: int, start: date, end: date
     )
     # a SELECT rather than a list of ids, so a thousand banks make no thousand-item IN list
     banks = select(Bank.id).where(Bank.programme_id == programme_id)
-    per_bank = _help_totals_by_bank(session, banks, start, end)
-    return assemble(
+    rolled = _help_by_bank_month(session, banks, start, end)
+    per_bank = _help_totals_by_bank(session, banks, start, end, rolled)
+    return _assemble(
         scope="programme",
         scope_id=programme_id,
         start=start,
         end=end,
-        rows=member_rows(session, banks, start, end),
+        rows=_member_query(session, banks, start, end),
         exchanges=sum(e for e, _ in per_bank.values()),
         minutes=sum(m for _, m in per_bank.values()),
         outcomes=_outcomes(session, banks, start, end),
         pot=_pot_flows(session, banks, start, end),
-        months=_month_counts(session, banks, start, end),
+        months=_month_counts(session, banks, start, end, rolled),
         reach_by="question",
         bank_help={bank_id: per_bank.get(bank_id, (0, 0)) for bank_id in bank_ids},
     )
@@ -317,6 +334,11 @@ def _check_period(start: date, end: date) -> None:
 
 
 # -- SQL ------------------------------------------------------------------------------------------
+#
+# Whole calendar months are read from the monthly roll-ups the database keeps
+# (:mod:`timebank.ledger.rollups`, already as corrected); the part months at either edge of the
+# period, if any, from the daily roll-up (outcome areas: from the books themselves). Each figure
+# is the sum of the two.
 
 
 def _not_reversed() -> ColumnElement[bool]:
@@ -325,75 +347,187 @@ def _not_reversed() -> ColumnElement[bool]:
     return ~select(reversal.id).where(reversal.reverses_id == Transfer.id).exists()
 
 
-def _help(banks: BankFilter, start: date, end: date) -> ColumnElement[bool]:
-    """Help given in the period that still stands."""
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=31)).replace(day=1)
+
+
+def _whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """The first days of the first and last calendar months wholly inside the period."""
+    first = start if start.day == 1 else _next_month(start)
+    after = _balance_cut(end)
+    if first >= after:
+        return None
+    return first, (after - timedelta(days=1)).replace(day=1)
+
+
+def _balance_cut(end: date) -> date:
+    """The first day not covered by whole months up to ``end``: the roll-ups hold the months
+    before it, the books the days from it to ``end``."""
+    return (end + timedelta(days=1)).replace(day=1)
+
+
+def _edges(start: date, end: date) -> list[tuple[date, date]]:
+    """The days of the period outside its whole months (both days of each range included)."""
+    whole = _whole_months(start, end)
+    if whole is None:
+        return [(start, end)]
+    first, last = whole
+    ranges = []
+    if start < first:
+        ranges.append((start, first - timedelta(days=1)))
+    if _next_month(last) <= end:
+        ranges.append((_next_month(last), end))
+    return ranges
+
+
+def _within(column: Any, ranges: Sequence[tuple[date, date]]) -> ColumnElement[bool]:
+    return or_(*(column.between(low, high) for low, high in ranges))
+
+
+def _help_on(banks: BankFilter, ranges: Sequence[tuple[date, date]]) -> ColumnElement[bool]:
+    """Help given on the days of ``ranges`` that still stands."""
     return and_(
         Transfer.bank_id.in_(banks),
         Transfer.unit == Unit.HOURS,
         Transfer.kind.in_(_HELP_KIND_LIST),
-        Transfer.given_on >= start,
-        Transfer.given_on <= end,
+        _within(Transfer.given_on, ranges),
         _not_reversed(),
     )
 
 
-def member_rows(session: Session, banks: BankFilter, start: date, end: date) -> list[MemberRow]:
-    """One row per member who had joined by ``end`` (or was active in the period)."""
-    helped = (
-        select(
-            Account.member_id.label("member_id"),
-            func.sum(case((Entry.amount > 0, Entry.amount), else_=0)).label("given"),
-            func.sum(case((Entry.amount < 0, -Entry.amount), else_=0)).label("received"),
-        )
-        .select_from(Entry)
-        .join(Transfer, Transfer.id == Entry.transfer_id)
-        .join(Account, Account.id == Entry.account_id)
-        .where(_help(banks, start, end), Account.kind == AccountKind.MEMBER)
-        .group_by(Account.member_id)
-        .subquery()
+def _help(banks: BankFilter, start: date, end: date) -> ColumnElement[bool]:
+    """Help given in the period that still stands."""
+    return _help_on(banks, [(start, end)])
+
+
+def _rolled(banks: BankFilter, first: date, last: date) -> ColumnElement[bool]:
+    """Roll-up rows of help in the whole months from ``first`` to ``last``."""
+    return and_(
+        AccountMonth.bank_id.in_(banks),
+        AccountMonth.kind.in_(_HELP_KIND_LIST),
+        AccountMonth.month.between(first, last),
     )
-    balances = (
-        select(
-            Account.member_id.label("member_id"),
-            func.sum(Entry.amount).label("balance"),
+
+
+def _members_month(banks: BankFilter, first: date, last: date) -> ColumnElement[bool]:
+    """Roll-up rows (every kind together) of the whole months from ``first`` to ``last``."""
+    return and_(MemberMonth.bank_id.in_(banks), MemberMonth.month.between(first, last))
+
+
+def _days(banks: BankFilter, ranges: Sequence[tuple[date, date]]) -> ColumnElement[bool]:
+    """Daily roll-up rows of the days of ``ranges``."""
+    return and_(AccountDay.bank_id.in_(banks), _within(AccountDay.day, ranges))
+
+
+def _help_days(banks: BankFilter, ranges: Sequence[tuple[date, date]]) -> ColumnElement[bool]:
+    """Daily roll-up rows of help on the days of ``ranges``."""
+    return and_(_days(banks, ranges), AccountDay.kind.in_(_HELP_KIND_LIST))
+
+
+#: One member's figures as the database returns them: member_id, bank_id, joined_on, left_on,
+#: given, received, balance, and their answers as one string (see :func:`_member_query`), or
+#: None when they have no monitoring answers.
+_Raw = tuple[Any, ...]
+
+
+def _member_query(session: Session, banks: BankFilter, start: date, end: date) -> list[_Raw]:
+    """Each member's help given and received in the period and balance at the end, with their
+    answers: one row per member who had joined by ``end`` (or was active in the period).
+
+    Help comes from the monthly roll-ups for whole months and the daily ones for the days
+    outside them. The balance at the end is the account's balance (every entry ever, which
+    is the books as corrected: a reversal and what it reverses add up to nothing) less what
+    came after ``end``: the days to the end of its month, then the months after."""
+    whole = _whole_months(start, end)
+    edges = _edges(start, end)
+    after = _next_month(end)
+
+    zero = literal(0)
+
+    def piece(member: Any, given: Any, received: Any, balance: Any) -> Select[Any]:
+        return select(
+            member.label("member_id"),
+            given.label("given"),
+            received.label("received"),
+            balance.label("balance"),
         )
-        .select_from(Entry)
-        .join(Transfer, Transfer.id == Entry.transfer_id)
-        .join(Account, Account.id == Entry.account_id)
-        .where(
+
+    parts: list[Select[Any]] = []
+    if whole is not None:
+        parts.append(
+            piece(MemberMonth.member_id, MemberMonth.help_in, MemberMonth.help_out, zero).where(
+                _members_month(banks, *whole), MemberMonth.member_id.is_not(None)
+            )
+        )
+    if edges:
+        parts.append(
+            piece(AccountDay.member_id, AccountDay.in_minutes, AccountDay.out_minutes, zero).where(
+                _help_days(banks, edges), AccountDay.member_id.is_not(None)
+            )
+        )
+    parts.append(
+        piece(Account.member_id, zero, zero, Account.balance).where(
             Account.bank_id.in_(banks),
             Account.kind == AccountKind.MEMBER,
             Account.unit == Unit.HOURS,
-            Transfer.given_on <= end,
-            Transfer.kind != TransferKind.REVERSAL,
-            _not_reversed(),
         )
-        .group_by(Account.member_id)
+    )
+    parts.append(
+        piece(MemberMonth.member_id, zero, zero, -MemberMonth.net).where(
+            MemberMonth.bank_id.in_(banks),
+            MemberMonth.month >= after,
+            MemberMonth.member_id.is_not(None),
+        )
+    )
+    if end + timedelta(days=1) < after:
+        parts.append(
+            piece(
+                AccountDay.member_id, zero, zero, AccountDay.out_minutes - AccountDay.in_minutes
+            ).where(
+                _days(banks, [(end + timedelta(days=1), after - timedelta(days=1))]),
+                AccountDay.member_id.is_not(None),
+            )
+        )
+    pieces = union_all(*parts).subquery()
+    totals = (
+        select(
+            pieces.c.member_id,
+            func.sum(pieces.c.given).label("given"),
+            func.sum(pieces.c.received).label("received"),
+            func.sum(pieces.c.balance).label("balance"),
+        )
+        .group_by(pieces.c.member_id)
         .subquery()
     )
-    questions = list(QUESTIONS)
+    # the answers as one string, "|" between them ("" for a question not answered; None for
+    # a member with no answers at all): a plain string per row, and a key to group members by
+    answers: Any = literal("")
+    for n, question in enumerate(QUESTIONS):
+        column = func.coalesce(sql_cast(getattr(Monitoring, question), String), "")
+        answers = column if n == 0 else answers + "|" + column
     query = (
         select(
             Member.id,
             Member.bank_id,
             Member.joined_on,
             Member.left_on,
-            func.coalesce(helped.c.given, 0),
-            func.coalesce(helped.c.received, 0),
-            func.coalesce(balances.c.balance, 0),
-            Monitoring.member_id,
-            *(getattr(Monitoring, question) for question in questions),
+            func.coalesce(totals.c.given, 0),
+            func.coalesce(totals.c.received, 0),
+            func.coalesce(totals.c.balance, 0),
+            case((Monitoring.member_id.is_(None), None), else_=answers),
         )
         .select_from(Member)
-        .outerjoin(helped, helped.c.member_id == Member.id)
-        .outerjoin(balances, balances.c.member_id == Member.id)
+        .outerjoin(totals, totals.c.member_id == Member.id)
         .outerjoin(Monitoring, Monitoring.member_id == Member.id)
         .where(
             Member.bank_id.in_(banks),
-            or_(Member.joined_on <= end, helped.c.member_id.is_not(None)),
+            or_(Member.joined_on <= end, totals.c.given + totals.c.received > 0),
         )
         .order_by(Member.id)
     )
+    # Core rather than ORM execution (the rows are plain tuples either way), and each distinct
+    # answer string split once: a programme has a hundred thousand rows
+    split = _Answers()
     rows = []
     for (
         member_id,
@@ -403,87 +537,236 @@ def member_rows(session: Session, banks: BankFilter, start: date, end: date) -> 
         given,
         received,
         balance,
-        answered,
-        *answers,
-    ) in session.execute(query):
+        key,
+    ) in session.connection().execute(query):
+        if key is not None:
+            answers = split.get(key)
+            key = answers if answers is not None else split(key)
         rows.append(
-            MemberRow(
-                member_id=member_id,
-                bank_id=bank_id,
-                joined_on=joined_on,
-                left_on=left_on,
-                given=int(given),
-                received=int(received),
-                balance=int(balance),
-                answers=None if answered is None else _answers(questions, answers),
-            )
+            (member_id, bank_id, joined_on, left_on, int(given), int(received), int(balance), key)
         )
     return rows
 
 
-def _answers(questions: Sequence[str], values: Sequence[Any]) -> dict[str, str | None]:
-    return {q: (None if v is None else str(v)) for q, v in zip(questions, values, strict=True)}
+def member_rows(session: Session, banks: BankFilter, start: date, end: date) -> list[MemberRow]:
+    """One row per member who had joined by ``end`` (or was active in the period)."""
+    return [
+        MemberRow(
+            member_id=member_id,
+            bank_id=bank_id,
+            joined_on=joined_on,
+            left_on=left_on,
+            given=given,
+            received=received,
+            balance=balance,
+            answers=_as_answers(key),
+        )
+        for member_id, bank_id, joined_on, left_on, given, received, balance, key in (
+            _member_query(session, banks, start, end)
+        )
+    ]
+
+
+class _Answers(dict[str, tuple[str | None, ...]]):
+    """A row's answer string as a tuple in the order of QUESTIONS (None for a question not
+    answered), split once per distinct string; members with the same answers share it."""
+
+    def __call__(self, key: str | None) -> tuple[str | None, ...] | None:
+        if key is None:
+            return None
+        found = self.get(key)
+        if found is None:
+            found = self[key] = tuple(value or None for value in key.split("|"))
+        return found
+
+
+_QUESTION_LIST = list(QUESTIONS)
+_QUESTION_INDEX = {question: n for n, question in enumerate(QUESTIONS)}
+
+
+def _as_answers(key: tuple[str | None, ...] | None) -> dict[str, str | None] | None:
+    """Answers by question from a tuple in the order of QUESTIONS."""
+    return None if key is None else dict(zip(_QUESTION_LIST, key, strict=True))
 
 
 def _help_totals(session: Session, banks: BankFilter, start: date, end: date) -> tuple[int, int]:
-    exchanges, minutes = session.execute(
-        select(func.count(Transfer.id), func.coalesce(func.sum(Transfer.amount), 0)).where(
-            _help(banks, start, end)
-        )
-    ).one()
-    return int(exchanges), int(minutes)
+    by_bank = _help_totals_by_bank(session, banks, start, end)
+    return sum(e for e, _ in by_bank.values()), sum(m for _, m in by_bank.values())
 
 
 def _help_totals_by_bank(
-    session: Session, banks: BankFilter, start: date, end: date
+    session: Session,
+    banks: BankFilter,
+    start: date,
+    end: date,
+    rolled: Mapping[tuple[int, int, int], Sequence[int]] | None = None,
 ) -> dict[int, tuple[int, int]]:
-    rows = session.execute(
-        select(Transfer.bank_id, func.count(Transfer.id), func.sum(Transfer.amount))
-        .where(_help(banks, start, end))
-        .group_by(Transfer.bank_id)
-    )
-    return {bank_id: (int(count), int(total)) for bank_id, count, total in rows}
+    totals: dict[int, tuple[int, int]] = {}
+    if rolled is None:
+        rolled = _help_by_bank_month(session, banks, start, end)
+    for (bank_id, _, _), (_, count, minutes) in rolled.items():
+        before = totals.get(bank_id, (0, 0))
+        totals[bank_id] = (before[0] + count, before[1] + minutes)
+    # a bank whose only help was reversed has rows of zeros: it had no help
+    return {bank_id: total for bank_id, total in totals.items() if total[0]}
+
+
+def _help_by_bank_month(
+    session: Session, banks: BankFilter, start: date, end: date
+) -> dict[tuple[int, int, int], list[int]]:
+    """Per bank and month: the members active, the exchanges and their minutes.
+
+    Each help transfer has one positive entry: its earner's ``help_count`` counts it once. A
+    member has accounts in their own bank only, so members counted per bank add up."""
+    found: dict[tuple[int, int, int], list[int]] = {}
+
+    def add(rows: Iterable[Any]) -> None:
+        for bank_id, year, month, people, count, minutes in rows:
+            key = (int(bank_id), int(year), int(month))
+            values = found.setdefault(key, [0, 0, 0])
+            values[0] += int(people or 0)
+            values[1] += int(count or 0)
+            values[2] += int(minutes or 0)
+
+    whole = _whole_months(start, end)
+    if whole is not None:
+        # one row per account and month: a member took part in a month when their row holds
+        # help, so "active" is a plain count
+        took_part = and_(
+            MemberMonth.member_id.is_not(None), MemberMonth.help_in + MemberMonth.help_out > 0
+        )
+        add(
+            (bank_id, day.year, day.month, people, count, minutes)
+            for bank_id, first_day, people, count, minutes in session.execute(
+                select(
+                    MemberMonth.bank_id,
+                    MemberMonth.month,
+                    func.sum(case((took_part, 1), else_=0)),
+                    func.sum(MemberMonth.help_count),
+                    func.sum(MemberMonth.help_in),
+                )
+                .where(_members_month(banks, *whole))
+                .group_by(MemberMonth.bank_id, MemberMonth.month)
+            )
+            for day in [_as_date(first_day)]
+        )
+    edges = _edges(start, end)
+    if edges:
+        year, month = extract("year", AccountDay.day), extract("month", AccountDay.day)
+        took_part = and_(
+            AccountDay.member_id.is_not(None), AccountDay.in_minutes + AccountDay.out_minutes > 0
+        )
+        add(
+            session.execute(
+                select(
+                    AccountDay.bank_id,
+                    year,
+                    month,
+                    func.count(func.distinct(case((took_part, AccountDay.member_id)))),
+                    func.sum(AccountDay.in_count),
+                    func.sum(AccountDay.in_minutes),
+                )
+                .where(_help_days(banks, edges))
+                .group_by(AccountDay.bank_id, year, month)
+            )
+        )
+    return found
 
 
 def _outcomes(
     session: Session, banks: BankFilter, start: date, end: date
 ) -> dict[str, tuple[int, int]]:
-    rows = session.execute(
-        select(TransferOutcome.area, func.count(Transfer.id), func.sum(Transfer.amount))
-        .join(Transfer, Transfer.id == TransferOutcome.transfer_id)
-        .where(_help(banks, start, end))
-        .group_by(TransferOutcome.area)
-    )
-    return {str(area): (int(count), int(total)) for area, count, total in rows}
+    found: dict[str, tuple[int, int]] = {}
+
+    def add(rows: Iterable[Any]) -> None:
+        for area, count, minutes in rows:
+            before = found.get(str(area), (0, 0))
+            found[str(area)] = (before[0] + int(count or 0), before[1] + int(minutes or 0))
+
+    whole = _whole_months(start, end)
+    if whole is not None:
+        add(
+            session.execute(
+                select(
+                    OutcomeMonth.area,
+                    func.sum(OutcomeMonth.exchanges),
+                    func.sum(OutcomeMonth.minutes),
+                )
+                .where(OutcomeMonth.bank_id.in_(banks), OutcomeMonth.month.between(*whole))
+                .group_by(OutcomeMonth.area)
+            )
+        )
+    edges = _edges(start, end)
+    if edges:
+        add(
+            session.execute(
+                select(TransferOutcome.area, func.count(Transfer.id), func.sum(Transfer.amount))
+                .join(Transfer, Transfer.id == TransferOutcome.transfer_id)
+                .where(_help_on(banks, edges))
+                .group_by(TransferOutcome.area)
+            )
+        )
+    return {area: total for area, total in found.items() if total[0]}
 
 
 def _pot_flows(session: Session, banks: BankFilter, start: date, end: date) -> list[PotFlow]:
-    rows = session.execute(
-        select(
-            Transfer.kind,
-            func.sum(case((Entry.amount > 0, Entry.amount), else_=0)),
-            func.sum(case((Entry.amount < 0, -Entry.amount), else_=0)),
+    found: dict[str, tuple[int, int]] = {}
+
+    def add(rows: Iterable[Any]) -> None:
+        for kind, into, out in rows:
+            before = found.get(str(kind), (0, 0))
+            found[str(kind)] = (before[0] + int(into or 0), before[1] + int(out or 0))
+
+    whole = _whole_months(start, end)
+    if whole is not None:
+        add(
+            session.execute(
+                select(
+                    AccountMonth.kind,
+                    func.sum(AccountMonth.in_minutes),
+                    func.sum(AccountMonth.out_minutes),
+                )
+                .join(Account, Account.id == AccountMonth.account_id)
+                .where(
+                    AccountMonth.bank_id.in_(banks),
+                    AccountMonth.month.between(*whole),
+                    Account.kind == AccountKind.POT,
+                    Account.unit == Unit.HOURS,
+                )
+                .group_by(AccountMonth.kind)
+            )
         )
-        .select_from(Entry)
-        .join(Transfer, Transfer.id == Entry.transfer_id)
-        .join(Account, Account.id == Entry.account_id)
-        .where(
-            Account.bank_id.in_(banks),
-            Account.kind == AccountKind.POT,
-            Account.unit == Unit.HOURS,
-            Transfer.given_on >= start,
-            Transfer.given_on <= end,
-            Transfer.kind != TransferKind.REVERSAL,
-            _not_reversed(),
+    edges = _edges(start, end)
+    if edges:
+        add(
+            session.execute(
+                select(
+                    AccountDay.kind,
+                    func.sum(AccountDay.in_minutes),
+                    func.sum(AccountDay.out_minutes),
+                )
+                .join(Account, Account.id == AccountDay.account_id)
+                .where(
+                    _days(banks, edges),
+                    Account.kind == AccountKind.POT,
+                    Account.unit == Unit.HOURS,
+                )
+                .group_by(AccountDay.kind)
+            )
         )
-        .group_by(Transfer.kind)
-    )
-    found = {str(kind): (int(into), int(out)) for kind, into, out in rows}
+    # a kind whose pot entries were all reversed has rows of zeros: it moved nothing
+    found = {kind: flow for kind, flow in found.items() if flow[0] or flow[1]}
     # in the order the kinds are declared, so every report lists them alike
     return [PotFlow(k.value, *found[k.value]) for k in TransferKind if k.value in found]
 
 
-def _month_counts(session: Session, banks: BankFilter, start: date, end: date) -> MonthCounts:
+def _month_counts(
+    session: Session,
+    banks: BankFilter,
+    start: date,
+    end: date,
+    rolled: Mapping[tuple[int, int, int], Sequence[int]] | None = None,
+) -> MonthCounts:
     def month_of(column: Any) -> tuple[Any, Any]:
         return extract("year", column), extract("month", column)
 
@@ -513,29 +796,30 @@ def _month_counts(session: Session, banks: BankFilter, start: date, end: date) -
             .group_by(year, month)
         )
     )
-    year, month = month_of(Transfer.given_on)
-    active = keyed(
-        session.execute(
-            select(year, month, func.count(func.distinct(Account.member_id)))
-            .select_from(Entry)
-            .join(Transfer, Transfer.id == Entry.transfer_id)
-            .join(Account, Account.id == Entry.account_id)
-            .where(_help(banks, start, end), Account.kind == AccountKind.MEMBER)
-            .group_by(year, month)
-        )
-    )
-    help_rows = session.execute(
-        select(year, month, func.count(Transfer.id), func.sum(Transfer.amount))
-        .where(_help(banks, start, end))
-        .group_by(year, month)
-    )
+    people: Counter[tuple[int, int]] = Counter()
+    counts: Counter[tuple[int, int]] = Counter()
+    total: Counter[tuple[int, int]] = Counter()
+    if rolled is None:
+        rolled = _help_by_bank_month(session, banks, start, end)
+    for (_, year_number, month_number), (active_people, count, minutes) in rolled.items():
+        key = (year_number, month_number)
+        people[key] += active_people
+        counts[key] += count
+        total[key] += minutes
+    active = {key: n for key, n in people.items() if n}
+    help_by_month = {key: (n, total[key]) for key, n in counts.items() if n}
     return MonthCounts(
         registered_before=int(registered_before or 0),
         joined=joined,
         left=left,
         active=active,
-        help={(int(y), int(m)): (int(n), int(total)) for y, m, n, total in help_rows},
+        help=help_by_month,
     )
+
+
+def _as_date(value: Any) -> date:
+    """A month from the roll-ups (SQLite may hand back its text when grouped)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 # -- from rows to figures (pure) ------------------------------------------------------------------
@@ -678,18 +962,55 @@ def reach_table(
     rows: Sequence[MemberRow],
 ) -> ReachTable:
     """One target group's (or question's) rows, each beside everyone else."""
+    groups: dict[Any, list[int]] = {}
+    for row in rows:
+        key = None if row.answers is None else tuple(row.answers.get(q) for q in QUESTIONS)
+        _add_member(groups, key, row.given, row.received)
+    return _reach_table(code, kind, groups)
+
+
+def _add_member(groups: dict[Any, list[int]], key: Any, given: int, received: int) -> None:
+    """Add one member to the tally of everyone with the same answers."""
+    tally = groups.get(key)
+    if tally is None:
+        tally = groups[key] = [0, 0, 0, 0, 0]
+    tally[0] += 1
+    if given or received:
+        tally[1] += 1
+        if given and received:
+            tally[2] += 1
+        tally[3] += given
+        tally[4] += received
+
+
+def _reach_table(
+    code: str,
+    kind: Literal["target_group", "question"],
+    groups: Mapping[tuple[str | None, ...] | None, Sequence[int]],
+) -> ReachTable:
+    """A reach table from tallies of members grouped by their answers (tuples in the order of
+    QUESTIONS): members with the same answers fall in the same row of every table, so each
+    group is placed once per table rather than each member."""
     if kind == "target_group":
         segments: list[str] = list(SEGMENTS)
     else:
         segments = question_segments(code)
-    tallies = {segment: _Tally() for segment in segments}
-    for row in rows:
-        segment = (
-            target_segment(code, row.answers)
-            if kind == "target_group"
-            else question_segment(code, row.answers)
-        )
-        tallies[segment] = tallies[segment] + _Tally.of(row)
+    sums = {segment: [0, 0, 0, 0, 0] for segment in segments}
+    index = _QUESTION_INDEX.get(code, 0)
+    for key, (members, active, both, given, received) in groups.items():
+        if kind == "target_group":
+            segment = target_segment(code, _as_answers(key))
+        elif key is None or key[index] is None:
+            segment = NOT_ASKED
+        else:
+            segment = str(key[index])
+        tally = sums[segment]
+        tally[0] += members
+        tally[1] += active
+        tally[2] += both
+        tally[3] += given
+        tally[4] += received
+    tallies = {segment: _Tally(*values) for segment, values in sums.items()}
     total = sum(tallies.values(), _Tally())
     population = total.members
     return ReachTable(
@@ -724,34 +1045,107 @@ def assemble(
     bank_help: Mapping[int, tuple[int, int]] | None = None,
 ) -> Report:
     """Build a report from what the database returned. Pure, so tests can feed it directly."""
-    registered = [r for r in rows if is_registered(r, end)]
-    active = [r for r in rows if r.given + r.received > 0]
-    joined = [r for r in rows if start <= r.joined_on <= end]
-    left = [r for r in rows if r.left_on is not None and start <= r.left_on <= end]
-    buckets = Counter(bucket(r.given, r.received) for r in active)
-    both = len(active) - buckets["gave_only"] - buckets["received_only"]
-    within = sum(1 for r in registered if abs(r.balance) <= WITHIN_MINUTES)
+    raw = []
+    for row in rows:
+        key = None if row.answers is None else tuple(row.answers.get(q) for q in QUESTIONS)
+        raw.append(
+            (
+                row.member_id,
+                row.bank_id,
+                row.joined_on,
+                row.left_on,
+                row.given,
+                row.received,
+                row.balance,
+                key,
+            )
+        )
+    return _assemble(
+        scope=scope,
+        scope_id=scope_id,
+        start=start,
+        end=end,
+        rows=raw,
+        exchanges=exchanges,
+        minutes=minutes,
+        outcomes=outcomes,
+        pot=pot,
+        months=months,
+        reach_by=reach_by,
+        target_groups=target_groups,
+        bank_help=bank_help,
+    )
 
-    population = [r for r in rows if in_period(r, start, end)]
+
+def _assemble(
+    *,
+    scope: Literal["bank", "programme"],
+    scope_id: int,
+    start: date,
+    end: date,
+    rows: Iterable[_Raw],
+    exchanges: int,
+    minutes: int,
+    outcomes: Mapping[str, tuple[int, int]],
+    pot: Sequence[PotFlow],
+    months: MonthCounts,
+    reach_by: Literal["target_group", "question"],
+    target_groups: Sequence[str] = (),
+    bank_help: Mapping[int, tuple[int, int]] | None = None,
+) -> Report:
+    """:func:`assemble` over plain tuples (as :func:`_member_query` returns them), with each
+    member's answers as a tuple in the order of QUESTIONS, or None.
+
+    One pass over the members; the definitions are those of :func:`is_registered`,
+    :func:`in_period` and :func:`bucket`."""
+    registered = joined = left = within = 0
+    counts = dict.fromkeys(BUCKETS, 0)
+    took_part: list[int] = []
+    groups: dict[Any, list[int]] = {}
+    # per bank: registered, joined, left, active
+    lines: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for _, bank_id, joined_on, left_on, given, received, balance, key in rows:
+        line = lines[bank_id]
+        active = bool(given or received)
+        if joined_on <= end and (left_on is None or left_on > end):
+            registered += 1
+            line[0] += 1
+            if -WITHIN_MINUTES <= balance <= WITHIN_MINUTES:
+                within += 1
+        if start <= joined_on <= end:
+            joined += 1
+            line[1] += 1
+        if left_on is not None and start <= left_on <= end:
+            left += 1
+            line[2] += 1
+        if active:
+            line[3] += 1
+            counts[bucket(given, received)] += 1
+            took_part.append(given + received)
+        if active or (joined_on <= end and (left_on is None or left_on > start)):
+            # _add_member, inline
+            tally = groups.get(key)
+            if tally is None:
+                tally = groups[key] = [0, 0, 0, 0, 0]
+            tally[0] += 1
+            if active:
+                tally[1] += 1
+                if given and received:
+                    tally[2] += 1
+                tally[3] += given
+                tally[4] += received
+    active_count = len(took_part)
+    both = active_count - counts["gave_only"] - counts["received_only"]
+
     codes = target_groups if reach_by == "target_group" else list(QUESTIONS)
-    reach = tuple(reach_table(code, reach_by, population) for code in codes)
+    reach = tuple(_reach_table(code, reach_by, groups) for code in codes)
 
     banks: tuple[BankSummary, ...] = ()
     if bank_help is not None:
-        by_bank: dict[int, list[MemberRow]] = defaultdict(list)
-        for row in rows:
-            by_bank[row.bank_id].append(row)
         banks = tuple(
             BankSummary(
-                bank_id=bank_id,
-                registered=sum(1 for r in by_bank[bank_id] if is_registered(r, end)),
-                joined=sum(1 for r in by_bank[bank_id] if start <= r.joined_on <= end),
-                left=sum(
-                    1
-                    for r in by_bank[bank_id]
-                    if r.left_on is not None and start <= r.left_on <= end
-                ),
-                active=sum(1 for r in by_bank[bank_id] if r.given + r.received > 0),
+                bank_id,
+                *lines[bank_id],
                 exchanges=bank_exchanges,
                 minutes=bank_minutes,
             )
@@ -763,28 +1157,24 @@ def assemble(
         scope_id=scope_id,
         start=start,
         end=end,
-        members=MemberFigures(
-            registered=len(registered), joined=len(joined), active=len(active), left=len(left)
-        ),
+        members=MemberFigures(registered=registered, joined=joined, active=active_count, left=left),
         hours=HourFigures(
             minutes=minutes,
             exchanges=exchanges,
-            minutes_per_active=_mean(minutes, len(active)),
-            exchanges_per_active=_mean(exchanges, len(active)),
-            median_minutes_per_active=(
-                float(statistics.median(r.given + r.received for r in active)) if active else None
-            ),
+            minutes_per_active=_mean(minutes, active_count),
+            exchanges_per_active=_mean(exchanges, active_count),
+            median_minutes_per_active=(float(statistics.median(took_part)) if took_part else None),
         ),
         reciprocity=Reciprocity(
             both=both,
-            both_share=percentage(both, len(active)),
-            gave_only=buckets["gave_only"],
-            mostly_gave=buckets["mostly_gave"],
-            balanced=buckets["balanced"],
-            mostly_received=buckets["mostly_received"],
-            received_only=buckets["received_only"],
+            both_share=percentage(both, active_count),
+            gave_only=counts["gave_only"],
+            mostly_gave=counts["mostly_gave"],
+            balanced=counts["balanced"],
+            mostly_received=counts["mostly_received"],
+            received_only=counts["received_only"],
             within_ten_hours=within,
-            within_ten_hours_share=percentage(within, len(registered)),
+            within_ten_hours_share=percentage(within, registered),
             pot=tuple(pot),
         ),
         reach=reach,

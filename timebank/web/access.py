@@ -44,29 +44,29 @@ def scope_to_banks(statement: Select[Any], column: Any, person: User) -> Select[
     return statement.where(column.in_(allowed))
 
 
-def broker_required(view: F) -> F:
-    """Signed in as an admin or a coordinator; anyone else signed in gets 403."""
+def roles_required(*roles: Role, **marks: bool) -> Callable[[F], F]:
+    """Signed in with one of ``roles``; anyone else signed in gets 403. ``marks`` are set on
+    the view for the tenancy tests to read (``admin_only``, ``funder_view``, ...)."""
 
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if user().role not in (Role.ADMIN, Role.COORDINATOR):
-            abort(403)
-        return view(*args, **kwargs)
+    def decorate(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if user().role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+        for name, value in marks.items():
+            setattr(wrapper, name, value)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
-def admin_required(view: F) -> F:
-    @wraps(view)
-    @login_required
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if user().role != Role.ADMIN:
-            abort(403)
-        return view(*args, **kwargs)
-
-    wrapper.admin_only = True  # type: ignore[attr-defined]  # read by the tenancy tests
-    return wrapper  # type: ignore[return-value]
+#: Admins and coordinators: the broker's workspace.
+broker_required = roles_required(Role.ADMIN, Role.COORDINATOR)
+#: Admins only.
+admin_required = roles_required(Role.ADMIN, admin_only=True)
 
 
 def bank_or_404(bank_id: int) -> Bank:

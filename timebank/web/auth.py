@@ -66,6 +66,8 @@ def home_for(person: User) -> str:
         return url_for("broker.home")
     if person.role == Role.MEMBER and person.member_id:
         return url_for("member.home")
+    if person.role == Role.FUNDER:
+        return url_for("funder.home")
     return url_for("public.index")
 
 

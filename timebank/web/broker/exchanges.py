@@ -19,6 +19,7 @@ from timebank.banks.models import Bank
 from timebank.banks.operations import pot_account
 from timebank.db import utcnow
 from timebank.extensions import db
+from timebank.grants.operations import grant_of_transfer
 from timebank.i18n import format_minutes
 from timebank.ledger import (
     Account,
@@ -421,10 +422,12 @@ def _sides(transfer: Transfer) -> list[tuple[Account, Member | None, int]]:
 
 @bp.get("/banks/<int:bank_id>/exchanges/<int:transfer_id>")
 @broker_required
-def exchange(bank_id: int, transfer_id: int) -> str:
+def exchange(bank_id: int, transfer_id: int) -> str | Response:
     """One transfer, with the new balances of everyone it touched (and its batch, if any)."""
     bank = bank_or_404(bank_id)
     transfer = transfer_or_404(bank, transfer_id)
+    if transfer.unit == Unit.GBP:
+        return _to_grant(bank, transfer)
     batch = [transfer]
     if transfer.batch:
         batch = list(
@@ -452,12 +455,22 @@ def _skill_name(skill_id: int | None) -> str:
     return _(skill.name) if skill else ""
 
 
+def _to_grant(bank: Bank, transfer: Transfer) -> Response:
+    """Money is not hours: a grant's transfers are shown, and corrected, on the grant's page."""
+    grant = grant_of_transfer(db.session, transfer)
+    if grant is None:
+        abort(404)
+    return redirect(url_for("grants.grant", bank_id=bank.id, grant_id=grant.id))
+
+
 @bp.route("/banks/<int:bank_id>/exchanges/<int:transfer_id>/reverse", methods=["GET", "POST"])
 @broker_required
 def reverse_exchange(bank_id: int, transfer_id: int) -> str | Response:
     """Put a mistake right with a mirror transfer, and say why. Nothing is deleted."""
     bank = bank_or_404(bank_id)
     transfer = transfer_or_404(bank, transfer_id)
+    if transfer.unit == Unit.GBP:
+        return _to_grant(bank, transfer)
     form = ReversalForm()
     problem = None
     if transfer.kind == TransferKind.REVERSAL:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from timebank.extensions import db
-from timebank.ledger import Transfer
+from timebank.ledger import Transfer, Unit
 from timebank.members.models import Member, MemberStatus
 from timebank.web.access import bank_or_404, broker_required, brokered_banks
 from timebank.web.broker import bp
@@ -38,7 +38,11 @@ def bank(bank_id: int) -> str:
     )
     warnings = [(m, m.safeguarding_problems(today)) for m in visitors]
     recent = db.session.scalars(
-        select(Transfer).where(Transfer.bank_id == bank.id).order_by(Transfer.id.desc()).limit(5)
+        # hours only: a seed grant's money has its own pages
+        select(Transfer)
+        .where(Transfer.bank_id == bank.id, Transfer.unit == Unit.HOURS)
+        .order_by(Transfer.id.desc())
+        .limit(5)
     )
     return render_template(
         "broker/bank.html",

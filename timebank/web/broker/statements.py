@@ -66,6 +66,14 @@ ACTION_WORDS = {
     "user.signed_out": N_("Signed out"),
     "user.password_set": N_("Set their password"),
     "programme.created": N_("Added a programme"),
+    "programme.settings_changed": N_("Changed a programme's grant settings"),
+    "grant.awarded": N_("Awarded a seed grant"),
+    "grant.line_budget_changed": N_("Changed a budget line"),
+    "grant.spent": N_("Recorded spending from the grant"),
+    "grant.spend_reversed": N_("Corrected spending from the grant"),
+    "grant.spend_redacted": N_("Removed a payee's details from a spend"),
+    "grant.returned": N_("Returned grant money to the programme"),
+    "grant.closed": N_("Closed a grant"),
     "bank.created": N_("Started a time bank"),
 }
 
@@ -269,7 +277,15 @@ def _describe(
         link = url_for("broker.member", bank_id=member.bank_id, member_id=member.id)
     elif kind == "transfer" and ident.isdigit() and event.bank_id:
         subject = _("Record %(number)s", number=ident)
-        link = url_for("broker.exchange", bank_id=event.bank_id, transfer_id=int(ident))
+        grant_id = event.details.get("grant_id") if event.action.startswith("grant.") else None
+        if isinstance(grant_id, int):
+            # money: the grant's page shows it in pounds
+            link = url_for("grants.grant", bank_id=event.bank_id, grant_id=grant_id)
+        else:
+            link = url_for("broker.exchange", bank_id=event.bank_id, transfer_id=int(ident))
+    elif kind == "grant" and ident.isdigit() and event.bank_id:
+        subject = _("Seed grant %(number)s", number=ident)
+        link = url_for("grants.grant", bank_id=event.bank_id, grant_id=int(ident))
     elif event.action == "user.sign_in_failed":
         subject = str(event.details.get("email", ""))
     changes = []
