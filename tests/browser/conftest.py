@@ -85,6 +85,8 @@ def phone(browser: Browser) -> Iterator[Page]:
 def axe_violations(page: Page) -> list[dict]:
     from axe_playwright_python.sync_playwright import Axe
 
+    # A page still arriving after a click has no document for axe to read.
+    page.wait_for_load_state("load")
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
     return results.response["violations"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import assert_no_sideways_scroll, axe_violations, describe
 from tests.conftest import PASSWORD
@@ -37,7 +37,9 @@ def test_the_tokens_page_and_the_docs_pass_axe(phone: Page, live_server) -> None
 
     phone.goto(url + "/account/tokens")
     _passes(phone)
-    phone.get_by_role("button", name="Make a token").click()
+    # The next page must have loaded before axe reads it: a click does not wait.
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="Make a token").click()
     _passes(phone)  # the error summary
     phone.get_by_label("What the token is for").fill("hall laptop")
     phone.get_by_role("button", name="Make a token").click()
@@ -48,7 +50,7 @@ def test_the_tokens_page_and_the_docs_pass_axe(phone: Page, live_server) -> None
     phone.goto(url + "/account/tokens")
     _passes(phone)
     phone.get_by_role("button", name="Revoke hall laptop").click()
-    assert phone.get_by_text("is revoked").count() == 1
+    expect(phone.get_by_text("is revoked")).to_have_count(1)
     _passes(phone)
 
     phone.goto(url + "/api/v1/docs")
