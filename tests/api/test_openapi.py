@@ -20,6 +20,7 @@ def test_the_document_lists_every_operation_with_its_errors(client: FlaskClient)
             responses = operation["responses"]
             assert responses["401"]["content"]["application/json"]["schema"] == error, path
             assert "Retry-After" in responses["429"]["headers"]
+            assert "Retry-After" in responses["503"]["headers"], (method, path)
             if "{" in path:
                 assert "404" in responses, (method, path)
             if "requestBody" in operation:

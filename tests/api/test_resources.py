@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -423,3 +424,37 @@ def test_skills(api: Api, world: World) -> None:
     assert api("GET", "/skills", query_string={"bank_id": world.bank.id}).status_code == 200
     assert api("GET", "/skills", query_string={"bank_id": world.other_bank.id}).status_code == 404
     assert api("GET", "/skills", query_string={"bank_id": "x"}).status_code == 422
+
+
+def test_a_database_busy_past_its_timeout_answers_503_to_retry(
+    api: Api, world: World, session: Session, engine_name: str, monkeypatch
+) -> None:
+    if engine_name != "sqlite":
+        pytest.skip("PostgreSQL writers wait on row locks without a timeout")
+    import sqlite3
+
+    from timebank import db as timebank_db
+    from timebank.extensions import db
+
+    monkeypatch.setattr(timebank_db, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    path = f"/banks/{world.bank.id}/exchanges"
+    body = {"provider_id": world.seamus.id, "receiver_id": world.joan.id, "minutes": 60}
+    before = count(session)
+    session.commit()
+    db.engine.dispose()  # new connections take the short timeout
+    # another program (a CSV import, say) holds SQLite's write lock
+    other = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        response = api("POST", path, json=body, headers={"Idempotency-Key": "hall-1"})
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert response.status_code == 503
+    assert response.json["code"] == "unavailable"
+    assert response.headers["Retry-After"] == "1"
+    assert count(session) == before
+    # the client's retry with the same key then posts once
+    retried = api("POST", path, json=body, headers={"Idempotency-Key": "hall-1"})
+    assert retried.status_code == 201, retried.json
+    assert count(session) == before + 1

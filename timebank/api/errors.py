@@ -26,6 +26,7 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_failed",
     429: "rate_limited",
+    503: "unavailable",
 }
 
 #: Ledger refusals that depend on what happened before (409); every other rule is 422.

@@ -84,7 +84,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         responses[str(status)] = response
     for status, description in op.error_statuses().items():
         response = {"description": description, "content": _json("Error")}
-        if status == 429:
+        if status in (429, 503):
             response["headers"] = {
                 "Retry-After": {
                     "description": "Seconds to wait before trying again.",

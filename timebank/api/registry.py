@@ -75,6 +75,8 @@ class Operation:
             found[422] = "A field is missing or invalid; see errors."
         if self.query is not None or self.headers:
             found[422] = found.get(422, "A parameter is invalid; see errors.")
+        # every operation reads the database, which a long write can hold past its timeout
+        found[503] = "The database is busy; try again after Retry-After seconds."
         found.update(self.errors)
         return dict(sorted(found.items()))
 

@@ -59,7 +59,9 @@ def _database_busy(error: OperationalError) -> Response:
     # a writer held the database past the busy timeout: the client may retry
     db.session.rollback()
     current_app.logger.warning("API request found the database busy: %s", error)
-    return ApiError(503, "unavailable", "The database is busy; try again.").response()
+    return ApiError(
+        503, "unavailable", "The database is busy; try again.", headers={"Retry-After": "1"}
+    ).response()
 
 
 def _is_api() -> bool:
