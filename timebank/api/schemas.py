@@ -584,8 +584,9 @@ class ReportOut(Strict):
     exact = fields.Boolean(
         required=True,
         metadata={
-            "description": "True only for a coordinator's own bank: the figures as they "
-            'are. Otherwise small numbers are hidden as "*" (see docs/reports.md).'
+            "description": "True for a bank's report read by its coordinators or an admin: "
+            "the figures as they are. A funder's, and every programme report, hide small "
+            'numbers as "*" (see docs/reports.md).'
         },
     )
     suppressed = fields.Boolean(required=True)

@@ -1,8 +1,9 @@
 """A bank's and a programme's reports: the figures of the report pages, suppressed the same way.
 
-A coordinator reading their own bank gets the exact figures, as on their report page; everyone
-else (a funder, an admin) gets the funder's view, where small numbers are hidden as ``"*"``. A
-programme's report is always the funder's view. See ``docs/reports.md`` for every definition.
+One rule, as on the pages: a bank's exact figures go to whoever may already see its members (its
+coordinators, and admins); a funder gets the funder's view, where small numbers are hidden as
+``"*"``. A programme's report is the funder's document, so it is always the funder's view. See
+``docs/reports.md`` for every definition.
 """
 
 from __future__ import annotations
@@ -59,12 +60,14 @@ def report_body(view: report_pages.ReportView) -> dict[str, Any]:
     responses={200: ("The report's figures: minutes, people, pence.", ReportOut)},
 )
 def bank_report(bank_id: int, args: dict[str, Any]) -> Response:
-    """Exact for the bank's own coordinators; the funder's suppressed view for a funder of the
-    bank's programme and for admins. The period defaults to the last twelve months."""
+    """Exact for the bank's own coordinators and for admins, who may see its members anyway; the
+    funder's suppressed view for a funder of the bank's programme. The period defaults to the
+    last twelve months."""
     bank = readable_bank(bank_id)
     period = _period(args, bank.today())
     person = user()
-    exact = person.role == Role.COORDINATOR and any(b.id == bank.id for b in person.banks)
+    # readable_bank let a coordinator or admin through only to a bank they broker for
+    exact = person.role != Role.FUNDER
     view = report_pages.bank_view(db.session, bank, period.start, period.end, exact=exact)
     return ok(ReportOut, report_body(view))
 
