@@ -136,6 +136,23 @@ def test_the_grant_report_pdf(funder: FlaskClient, wee: WeeBank, tmp_path: Path)
     assert "£3,000.00" in text
     assert "Wee Programme" in text
     assert_no_one_named(text)
+    # the first page alone answers a monitoring form; the detail starts on the second
+    first = subprocess.run(
+        ["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert len(pages) >= 2
+    lines = [" ".join(line.split()) for line in first.splitlines()]
+    assert "The period at a glance" in lines
+    assert "Hours exchanged (each exchange counted once) 11.17" in lines  # 670 minutes
+    assert "Active members who both gave and received" in " ".join(lines)
+    assert any(line.startswith("Carers *") for line in lines), lines  # fewer than 8 carers
+    assert "Spent up to the end of the period £625.00" in lines
+    assert "Remaining at the end of the period £2,275.00" in lines
+    assert "Cost per hour exchanged £47.02" in lines
+    assert "Month by month" not in first
 
 
 @pytest.mark.parametrize(
