@@ -53,9 +53,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     security.init_app(app)
 
-    # pages, one blueprint per audience
+    # pages, one blueprint per audience; every <int:id> in a path fits the database
     from timebank.web import (
         admin,
+        asked,
         auth,
         errors,
         funder,
@@ -68,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from timebank.web.grants import bp as grants
     from timebank.web.member import bp as member
 
+    app.url_value_preprocessor(asked.no_id_past_the_database)
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(broker)

@@ -71,6 +71,10 @@ def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
     )
 
 
+#: The largest id an INTEGER column holds (PostgreSQL's bound; SQLite's is wider). Ids from
+#: outside (paths, forms, JSON) above it are answered "not found", never sent to the database.
+MAX_ID = 2**31 - 1
+
 #: How long a SQLite writer waits for another to finish before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

@@ -10,7 +10,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app
 
 from timebank.api.registry import MAX_BODY_BYTES, OPERATIONS, Operation
-from timebank.api.schemas import MAX_ID, ErrorSchema
+from timebank.api.schemas import ErrorSchema
+from timebank.db import MAX_ID
 
 TITLE = "timebank API"
 VERSION = "1.0.0"

@@ -19,6 +19,7 @@ from marshmallow import Schema, ValidationError
 
 from timebank.api.errors import ApiError, invalid
 from timebank.api.tokens import TOKEN_ROLES
+from timebank.db import MAX_ID
 from timebank.users.models import Role
 from timebank.web.access import user
 
@@ -26,8 +27,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-#: The largest id: PostgreSQL's integer.
-MAX_ID = 2**31 - 1
 #: Bodies larger than this are refused with 413, whatever the app allows for file uploads.
 MAX_BODY_BYTES = 1024 * 1024
 

@@ -25,12 +25,12 @@ from marshmallow import (
 from marshmallow.validate import Length, OneOf, Range
 
 from timebank.banks.models import DEFAULT_FLOOR_MINUTES
+from timebank.db import MAX_ID
 from timebank.imports.schemas import POSTCODE_DISTRICT
 from timebank.ledger import MAX_AMOUNT, MAX_HELP_MINUTES, OutcomeArea, TransferKind, Unit
 from timebank.ledger.models import PendingStatus
 from timebank.members.models import CheckStatus, ContactMethod, MemberKind, MemberStatus
 
-MAX_ID = 2**31 - 1
 #: The earliest and latest dates the API takes: far enough for any real record.
 FIRST_DAY = date(1900, 1, 1)
 LAST_DAY = date(2100, 12, 31)

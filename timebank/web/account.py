@@ -18,6 +18,7 @@ from timebank.api import tokens
 from timebank.extensions import db
 from timebank.users.models import Role
 from timebank.web.access import roles_required, user
+from timebank.web.asked import posted_id
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -71,8 +72,8 @@ def api_tokens() -> str | Response:
 def revoke_token() -> Response:
     """Revoke one of the user's own tokens: it stops working at once."""
     form = RevokeForm()
-    token_id = request.form.get("token_id", type=int)
-    if form.validate_on_submit() and token_id is not None and 0 < token_id < 2**31:
+    token_id = request.form.get("token_id", type=posted_id)
+    if form.validate_on_submit() and token_id is not None:
         row = tokens.revoke_token(db.session, user(), token_id)
         if row is not None:
             audit.record(

@@ -81,6 +81,7 @@ from timebank.ledger import (
     TransferKind,
 )
 from timebank.web.access import admin_required, bank_or_404, broker_required, user
+from timebank.web.asked import posted_id
 
 bp = Blueprint("grants", __name__)
 
@@ -509,8 +510,8 @@ def award(programme_id: int) -> str | Response:
     if request.method == "GET":
         form.idempotency_key.data = _new_key()
         form.awarded_on.data = date.today()
-        if request.args.get("bank", type=int):
-            form.bank.data = str(request.args.get("bank", type=int))
+        if request.args.get("bank", type=posted_id):
+            form.bank.data = str(request.args.get("bank", type=posted_id))
     elif form.validate_on_submit():
         bank = next(b for b in banks if str(b.id) == form.bank.data)
         _lock(Bank, bank.id)
@@ -749,8 +750,8 @@ def spend(bank_id: int, grant_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form.idempotency_key.data = _new_key()
         form.spent_on.data = bank.today()
-        if request.args.get("line", type=int):
-            form.line.data = str(request.args.get("line", type=int))
+        if request.args.get("line", type=posted_id):
+            form.line.data = str(request.args.get("line", type=posted_id))
     elif problem is None and form.validate_on_submit() & _not_in_future(form.spent_on, bank):
         line = db.session.get_one(BudgetLine, int(form.line.data))
         try:

@@ -43,6 +43,7 @@ from timebank.extensions import db
 from timebank.i18n import available_locales
 from timebank.members.models import Member, MemberCard, MemberStatus
 from timebank.web.access import bank_or_404, broker_required, member_or_404, user
+from timebank.web.asked import asked_page, posted_id
 from timebank.web.broker import bp
 
 #: How long the PDF of freshly made cards can be downloaded from their page.
@@ -168,7 +169,7 @@ def member_card_pin(bank_id: int, member_id: int) -> str | Response:
 
 def _sheet_members(bank: Bank) -> tuple[list[Member], int, int]:
     """The members chosen in the address (``members=1,2,3``), else a page of 8 active ones."""
-    wanted = [int(p) for p in request.args.get("members", "").split(",") if p.strip().isdigit()]
+    wanted = [n for n in map(posted_id, request.args.get("members", "").split(",")) if n]
     if wanted:
         found = list(
             db.session.scalars(
@@ -185,7 +186,7 @@ def _sheet_members(bank: Bank) -> tuple[list[Member], int, int]:
     active = (Member.bank_id == bank.id) & (Member.status == MemberStatus.ACTIVE)
     total = db.session.scalar(select(func.count(Member.id)).where(active)) or 0
     pages = max(math.ceil(total / cards.CARDS_PER_PAGE), 1)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    page = min(asked_page(), pages)
     found = list(
         db.session.scalars(
             select(Member)
@@ -220,7 +221,7 @@ def card_sheet(bank_id: int) -> str:
 def make_card_sheet(bank_id: int) -> str | tuple[str, int]:
     """Make new cards for the members ticked, and show them on a sheet ready to print."""
     bank = bank_or_404(bank_id)
-    ids = {int(v) for v in request.form.getlist("member") if v.isdigit()}
+    ids = {n for n in map(posted_id, request.form.getlist("member")) if n}
     members = list(
         db.session.scalars(
             select(Member)

@@ -35,6 +35,7 @@ from timebank.ledger import (
 from timebank.members.models import Member, MemberSkill, MemberSkillStatus, SkillDirection
 from timebank.members.operations import member_account
 from timebank.web.access import bank_or_404, broker_required, member_or_404, transfer_or_404, user
+from timebank.web.asked import posted_id
 from timebank.web.broker import bp
 from timebank.web.broker.forms import (
     POT,
@@ -192,17 +193,17 @@ def log_exchange(bank_id: int) -> str | Response:
     answered: MemberSkill | None = None
     if request.method == "GET":
         for role in ("provider", "receiver"):
-            if request.args.get(role, type=int):
+            if request.args.get(role, type=posted_id):
                 getattr(form, role).data = label(
-                    member_or_404(bank, request.args.get(role, type=int))
+                    member_or_404(bank, request.args.get(role, type=posted_id))
                 )
-        if request.args.get("request", type=int):
-            answered = _request_or_404(bank, request.args.get("request", type=int))
+        if request.args.get("request", type=posted_id):
+            answered = _request_or_404(bank, request.args.get("request", type=posted_id))
             form.answers_request.data = str(answered.id)
             form.receiver.data = label(answered.member)
             form.skill.data = str(answered.skill_id)
     elif form.answers_request.data:
-        answered = _request_or_404(bank, int(form.answers_request.data))
+        answered = _request_or_404(bank, posted_id(form.answers_request.data))
     if form.validate_on_submit():
         provider = _member_field(form, "provider", bank)
         receiver = _member_field(form, "receiver", bank)

@@ -16,6 +16,7 @@ from timebank.ledger import Entry, Transfer
 from timebank.members import operations
 from timebank.members.models import CheckStatus, ContactMethod, MemberKind, MemberStatus, Skill
 from timebank.web.access import bank_or_404, broker_required, member_or_404, user
+from timebank.web.asked import asked_page, posted_id
 from timebank.web.broker import bp
 from timebank.web.broker.forms import (
     DEFAULT_CONSENT,
@@ -68,8 +69,8 @@ def members(bank_id: int) -> str:
     bank = bank_or_404(bank_id)
     form = SearchForm(request.args)
     form.skill.choices = skill_choices(bank.id, _("Any"))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    skill_id = int(form.skill.data) if (form.skill.data or "").isdigit() else None
+    page = asked_page()
+    skill_id = posted_id(form.skill.data)
     found, total = operations.search_members(
         db.session,
         bank.id,

@@ -26,6 +26,7 @@ from timebank.members.catalogue import N_
 from timebank.members.models import Member, Skill
 from timebank.users.models import User
 from timebank.web.access import admin_required, bank_or_404, broker_required, member_or_404
+from timebank.web.asked import asked_page
 from timebank.web.broker import bp
 from timebank.web.broker.lookup import label
 
@@ -152,7 +153,7 @@ def _users(ids: Iterable[int | None]) -> dict[int, str]:
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return asked_page()
 
 
 def _pager(endpoint: str, page: int, pages: int, **values: Any) -> dict[str, str | None]:
