@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -19,6 +18,7 @@ from timebank.extensions import db
 from timebank.users.models import Role
 from timebank.web.access import roles_required, user
 from timebank.web.asked import posted_id
+from timebank.web.forms import Form
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -27,7 +27,7 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 token_holder_required = roles_required(Role.ADMIN, Role.COORDINATOR, Role.FUNDER, own_account=True)
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(
         _l("What the token is for"),
         description=_l("For example: the church hall laptop, or the monthly spreadsheet."),
@@ -38,7 +38,7 @@ class TokenForm(FlaskForm):
     )
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     pass
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import (
@@ -25,11 +24,12 @@ from timebank.extensions import db
 from timebank.users import operations
 from timebank.users.models import Role, User
 from timebank.web.access import admin_required, bank_or_404, broker_required, user
+from timebank.web.forms import Form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-class ProgrammeForm(FlaskForm):
+class ProgrammeForm(Form):
     name = StringField(
         _l("Programme name"), validators=[DataRequired(_l("Enter a name")), Length(max=200)]
     )
@@ -38,7 +38,7 @@ class ProgrammeForm(FlaskForm):
     )
 
 
-class BankForm(FlaskForm):
+class BankForm(Form):
     name = StringField(
         _l("Time bank name"), validators=[DataRequired(_l("Enter a name")), Length(max=200)]
     )
@@ -59,7 +59,7 @@ class BankForm(FlaskForm):
     )
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     email = EmailField(
         _l("Email address"),
         validators=[

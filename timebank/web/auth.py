@@ -14,7 +14,6 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -24,18 +23,19 @@ from timebank.db import utcnow
 from timebank.extensions import db, limiter
 from timebank.users import operations
 from timebank.users.models import Role, User
+from timebank.web.forms import Form
 
 bp = Blueprint("auth", __name__)
 
 
-class SignInForm(FlaskForm):
+class SignInForm(Form):
     email = EmailField(
         _l("Email address"), validators=[DataRequired(_l("Enter your email address"))]
     )
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password"))])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
         description=_l(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from timebank.extensions import db
 
 
 def init_app(app: Flask) -> None:
@@ -39,3 +42,16 @@ def init_app(app: Flask) -> None:
             ),
             code,
         )
+
+    @app.errorhandler(DataError)
+    def _unstorable(error: DataError) -> Response:
+        # the forms and schemas keep out what the database refuses; this is the net under them
+        db.session.rollback()
+        app.logger.warning("Refused a value the database cannot store: %s", error.orig)
+        refused = BadRequest(
+            _(
+                "Something that was sent has a character or a number that cannot be stored. "
+                "Check what was typed and try again."
+            )
+        )
+        return app.handle_http_exception(refused)  # type: ignore[return-value]

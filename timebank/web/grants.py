@@ -18,7 +18,6 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import (
@@ -82,6 +81,7 @@ from timebank.ledger import (
 )
 from timebank.web.access import admin_required, bank_or_404, broker_required, user
 from timebank.web.asked import posted_id
+from timebank.web.forms import Form
 
 bp = Blueprint("grants", __name__)
 
@@ -160,7 +160,7 @@ class Pounds:
         if blank is not None:
             self.field_flags = {}
 
-    def __call__(self, form: FlaskForm, field: Field) -> None:
+    def __call__(self, form: Form, field: Field) -> None:
         field.pence = None
         if self.blank is not None and not (field.data or "").strip():
             field.pence = self.blank
@@ -194,7 +194,7 @@ def _new_key() -> str:
     return uuid.uuid4().hex
 
 
-def _key_errors(form: FlaskForm) -> list[tuple[str, str]]:
+def _key_errors(form: Form) -> list[tuple[str, str]]:
     """A bad key as a message for the error summary (a hidden field has no place beside it),
     with a fresh key so the form can be sent again."""
     field = form.idempotency_key
@@ -207,7 +207,7 @@ def _key_errors(form: FlaskForm) -> list[tuple[str, str]]:
 # -- forms --------------------------------------------------------------------------------------
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     period_starts_on = DateField(_l("Grants are given from"), validators=[Optional()])
     period_ends_on = DateField(_l("Until"), validators=[Optional()])
     target_banks_per_year = IntegerField(
@@ -240,7 +240,7 @@ class SettingsForm(FlaskForm):
     )
 
 
-class AwardForm(FlaskForm):
+class AwardForm(Form):
     bank = SelectField(
         _l("Which time bank?"), coerce=str, validators=[DataRequired(_l("Choose the time bank"))]
     )
@@ -269,7 +269,7 @@ for _n, _name in enumerate(DEFAULT_BUDGET_LINES):
     setattr(AwardForm, f"line_{_n}", money_field(LINE_WORDS[_name], zero=True, blank=0))
 
 
-class LineBudgetForm(FlaskForm):
+class LineBudgetForm(Form):
     budget = money_field(
         _l("Budget for this line, in £"),
         description=_l("Enter 0 for no budget."),
@@ -277,7 +277,7 @@ class LineBudgetForm(FlaskForm):
     )
 
 
-class SpendForm(FlaskForm):
+class SpendForm(Form):
     line = SelectField(
         _l("Which budget line?"),
         coerce=str,
@@ -301,7 +301,7 @@ class SpendForm(FlaskForm):
     idempotency_key = HiddenField(validators=[Optional(), KEY])
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     amount = money_field(
         _l("How much is being returned, in £?"),
         description=_l("Pounds and pence, for example 120 or 120.50."),
@@ -316,15 +316,15 @@ class ReturnForm(FlaskForm):
     idempotency_key = HiddenField(validators=[Optional(), KEY])
 
 
-class RedactForm(FlaskForm):
+class RedactForm(Form):
     receipt_reference = BooleanField(_l("Remove the receipt or invoice reference too"))
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     """A button and its CSRF token: closing asks nothing more."""
 
 
-class SpendReversalForm(FlaskForm):
+class SpendReversalForm(Form):
     reason = TextAreaField(
         _l("Why is it being reversed?"),
         description=_l("For example: entered twice, or the wrong amount."),

@@ -20,7 +20,6 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 from wtforms import StringField
@@ -32,6 +31,7 @@ from timebank.extensions import db, limiter
 from timebank.i18n import available_locales
 from timebank.members.models import Member, MemberCard, MemberStatus
 from timebank.users.models import Role
+from timebank.web.forms import Form
 
 bp = Blueprint("member_auth", __name__)
 
@@ -55,7 +55,7 @@ def _session_lifetime(state: BlueprintSetupState) -> None:
         app.config["PERMANENT_SESSION_LIFETIME"] = MEMBER_SESSION_LIFETIME
 
 
-class PinForm(FlaskForm):
+class PinForm(Form):
     pin = StringField(
         _l("Your 4-digit PIN"),
         validators=[DataRequired(_l("Type your 4-digit PIN")), Length(max=12)],

@@ -28,7 +28,6 @@ from flask import (
 from flask_babel import force_locale, format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -45,6 +44,7 @@ from timebank.members.models import Member, MemberCard, MemberStatus
 from timebank.web.access import bank_or_404, broker_required, member_or_404, user
 from timebank.web.asked import asked_page, posted_id
 from timebank.web.broker import bp
+from timebank.web.forms import Form
 
 #: How long the PDF of freshly made cards can be downloaded from their page.
 PDF_LINK_LIFETIME = 3600
@@ -59,7 +59,7 @@ _PIN_FIELD: dict[str, Any] = {
 }
 
 
-class CardPinForm(FlaskForm):
+class CardPinForm(Form):
     pin = StringField(
         _l("New 4-digit PIN"),
         description=_l(

@@ -47,6 +47,7 @@ from timebank.web.broker.forms import (
 )
 from timebank.web.broker.lookup import NotFound, datalist_members, find_member, label
 from timebank.web.broker.members import skill_choices
+from timebank.web.forms import without_control_characters
 
 #: Help logged longer ago than this asks the broker to confirm the date.
 OLD_DATE = timedelta(days=90)
@@ -584,7 +585,10 @@ def decline_pending(bank_id: int, pending_id: int) -> Response:
     pending = _pending_or_404(bank, pending_id)
     try:
         ledger.void(
-            db.session, pending.id, request.form.get("reason", "")[:500], by_user_id=user().id
+            db.session,
+            pending.id,
+            without_control_characters(request.form.get("reason", ""))[:500],
+            by_user_id=user().id,
         )
     except LedgerError:
         db.session.rollback()

@@ -6,7 +6,6 @@ import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -32,6 +31,7 @@ from wtforms.validators import (
 from timebank.ledger import OutcomeArea
 from timebank.members.catalogue import N_
 from timebank.members.models import CheckStatus, ContactMethod, MemberKind
+from timebank.web.forms import Form
 
 #: The eight outcome areas, finishing the sentence "Older people in local communities..."
 OUTCOME_LABELS = {
@@ -61,14 +61,14 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class MemberForm(FlaskForm):
+class MemberForm(Form):
     class Meta:
         # every text field arrives without stray spaces
         def bind_field(self, form, unbound_field, options):  # type: ignore[no-untyped-def]
-            filters = unbound_field.kwargs.get("filters", [])
             if unbound_field.field_class in (StringField, TextAreaField):
-                unbound_field.kwargs["filters"] = [*filters, _strip]
-            return unbound_field.bind(form=form, **options)
+                filters = unbound_field.kwargs.get("filters", ())
+                options = {**options, "filters": [*filters, _strip]}
+            return super().bind_field(form, unbound_field, options)
 
     full_name = StringField(
         _l("Full name"),
@@ -225,7 +225,7 @@ class HelpDetailsMixin(DurationMixin):
     idempotency_key = HiddenField()
 
 
-class ExchangeForm(HelpDetailsMixin, FlaskForm):
+class ExchangeForm(HelpDetailsMixin, Form):
     provider = StringField(
         _l("Who gave the help?"),
         description=_l("Start typing a name or member number."),
@@ -239,7 +239,7 @@ class ExchangeForm(HelpDetailsMixin, FlaskForm):
     answers_request = HiddenField()
 
 
-class GroupExchangeForm(HelpDetailsMixin, FlaskForm):
+class GroupExchangeForm(HelpDetailsMixin, Form):
     provider = StringField(
         _l("Who gave the help?"),
         description=_l("Start typing a name or member number."),
@@ -252,7 +252,7 @@ class GroupExchangeForm(HelpDetailsMixin, FlaskForm):
     )
 
 
-class PotCreditForm(HelpDetailsMixin, FlaskForm):
+class PotCreditForm(HelpDetailsMixin, Form):
     members = TextAreaField(
         _l("Who gave time to the bank?"),
         description=_l("One member a line: a name or member number. Each gets the same hours."),
@@ -269,7 +269,7 @@ class PotCreditForm(HelpDetailsMixin, FlaskForm):
 POT = "pot"
 
 
-class GiftForm(FlaskForm):
+class GiftForm(Form):
     giver = StringField(
         _l("Who gives the hours?"),
         description=_l("A name or member number, or “pot” for the community pot."),
@@ -297,7 +297,7 @@ class GiftForm(FlaskForm):
         return int(self.hours.data or 0) * 60 + int(self.minutes.data or 0)
 
 
-class ReversalForm(FlaskForm):
+class ReversalForm(Form):
     reason = TextAreaField(
         _l("Why is it being reversed?"),
         description=_l("Members see this on their statement."),
@@ -305,14 +305,14 @@ class ReversalForm(FlaskForm):
     )
 
 
-class LeaveForm(FlaskForm):
+class LeaveForm(Form):
     left_on = DateField(
         _l("Date they left"), validators=[InputRequired(_l("Enter the date they left"))]
     )
     gift_to_pot = BooleanField(_l("Give their remaining hours to the community pot"), default=True)
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     class Meta:
         csrf = False
 
@@ -321,7 +321,7 @@ class SearchForm(FlaskForm):
     area = StringField(_l("Postcode district"), validators=[Optional(), Length(max=8)])
 
 
-class MemberAccountForm(FlaskForm):
+class MemberAccountForm(Form):
     email = StringField(
         _l("Their email address"),
         validators=[

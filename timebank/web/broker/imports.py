@@ -16,7 +16,6 @@ from flask import Flask, abort, current_app, flash, redirect, render_template, r
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 
@@ -27,6 +26,7 @@ from timebank.imports.models import ImportBatch, ImportKind, ImportStatus
 from timebank.members.catalogue import SKILLS
 from timebank.web.access import bank_or_404, broker_required, user
 from timebank.web.broker import bp
+from timebank.web.forms import Form
 
 #: How many problems a page lists; the rest are counted (a wrong file can have thousands).
 SHOWN_PROBLEMS = 500
@@ -37,7 +37,7 @@ _threads: dict[int, threading.Thread] = {}
 _lock = threading.Lock()
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(
         _l("Choose the CSV file"),
         description=_l("Save the spreadsheet as CSV first. The file can be up to 5 MB."),
@@ -45,7 +45,7 @@ class UploadForm(FlaskForm):
     )
 
 
-class StartForm(FlaskForm):
+class StartForm(Form):
     """Only the CSRF token: the button pressed says which rows to import."""
 
 

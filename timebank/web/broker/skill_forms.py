@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from timebank.members.models import SkillDirection
 from timebank.members.monitoring import LABELS, QUESTIONS, TARGET_GROUPS
 from timebank.web.broker.forms import MultiCheckboxField
+from timebank.web.forms import Form
 
 #: The answer that leaves a question empty: asked about nothing, so reports say "not asked".
 NOT_ASKED = ""
@@ -21,7 +21,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class MemberSkillForm(FlaskForm):
+class MemberSkillForm(Form):
     direction = RadioField(
         _l("This is"),
         choices=[
@@ -43,7 +43,7 @@ class MemberSkillForm(FlaskForm):
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     note = TextAreaField(
         _l("In their own words"),
         filters=[_strip],
@@ -51,7 +51,7 @@ class NoteForm(FlaskForm):
     )
 
 
-class BankSkillForm(FlaskForm):
+class BankSkillForm(Form):
     name = StringField(
         _l("Name of the kind of help"),
         description=_l("In plain words, as members would say it. For example: “Bee keeping”."),
@@ -60,7 +60,7 @@ class BankSkillForm(FlaskForm):
     )
 
 
-class TargetGroupsForm(FlaskForm):
+class TargetGroupsForm(Form):
     target_groups = MultiCheckboxField(
         _l("Who was this time bank funded to reach?"),
         choices=[(code, _l(group.label)) for code, group in TARGET_GROUPS.items()],
@@ -81,7 +81,7 @@ def _answer_field(question: str) -> RadioField:
     )
 
 
-class MonitoringForm(FlaskForm):
+class MonitoringForm(Form):
     """One radio group a question, each with "Not asked" and "Prefer not to say"."""
 
     consent_on = DateField(

@@ -12,7 +12,6 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 from wtforms import EmailField, IntegerField
@@ -25,9 +24,10 @@ from timebank.users.models import User
 from timebank.web.access import bank_or_404, broker_required, member_or_404, user
 from timebank.web.asked import posted_id
 from timebank.web.broker import bp
+from timebank.web.forms import Form
 
 
-class SupporterForm(FlaskForm):
+class SupporterForm(Form):
     """Who the supporter is: a member of the same bank, or someone with an account."""
 
     member_number = IntegerField(

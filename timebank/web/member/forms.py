@@ -6,9 +6,10 @@ import re
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from timebank.web.forms import Form
 
 #: How far back a member may record help on their own pages; older help goes through a broker.
 MAX_DAYS_BACK = 90
@@ -18,7 +19,7 @@ MINUTES = [("0", "0"), ("15", "15"), ("30", "30"), ("45", "45")]
 KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 
-class RecordForm(FlaskForm):
+class RecordForm(Form):
     """Help the member gave: who, what, how long and when. Sent twice: to check, then to send."""
 
     receiver = SelectField(
@@ -94,7 +95,7 @@ class RecordForm(FlaskForm):
         return valid
 
 
-class AddSkillForm(FlaskForm):
+class AddSkillForm(Form):
     """An offer of help, or a request for it."""
 
     direction = RadioField(
