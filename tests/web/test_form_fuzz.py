@@ -1,9 +1,10 @@
-"""Every form of the broker's, admin's and account pages, sent odd values: never a 500, and the
+"""Every form, the members' and the card PIN's too, sent odd values: never a 500, and the
 books still balance after.
 
-Each POST route is posted to by the user it is meant for, with the field names its own page
-shows, filled by hypothesis with text a hall laptop, a phone keyboard or a pasted spreadsheet
-can produce: NUL, very long text, digits from other scripts, impossible dates, huge numbers.
+Each POST route is posted to by the user it is meant for, starting from the values its own page
+gives (or plausible ones by field name, so most forms save), with one or two fields changed by
+hypothesis to what a hall laptop, a phone keyboard or a pasted spreadsheet can produce: NUL,
+very long text, digits from other scripts, impossible dates, huge numbers.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD
+from tests.web.test_member_pages import sign_in_member
 from tests.web.test_members import registration
 from tests.web.test_tenancy import World, routes, world  # noqa: F401
-from timebank.ledger import verify
-from timebank.members.models import Member
+from timebank import cards
+from timebank.ledger import PendingTransfer, verify
+from timebank.members.models import Member, Skill
 
 #: Text that has broken form handlers elsewhere.
 ODD = [
@@ -138,7 +141,8 @@ class FormReader(HTMLParser):
             self.names.add(name)
             self._select = name
             self.fields.setdefault(name, "")
-        elif tag == "option" and self._select and not self.fields[self._select]:
+        elif tag == "option" and self._select and self.fields[self._select] in ("", "0"):
+            # the first real choice: "" and "0" are how "Choose ..." is written
             self.fields[self._select] = a.get("value", "")
 
     def handle_endtag(self, tag: str) -> None:
@@ -286,3 +290,55 @@ def test_a_value_the_database_refuses_is_a_400_not_a_500(app: Flask, client: Fla
     response = client.get("/test-only/unstorable")
     assert response.status_code == 400
     assert UNSTORABLE in response.get_data(as_text=True)
+
+
+def test_no_member_form_answers_500_to_odd_values(
+    app: Flask, session: Session, make_bank, make_member
+) -> None:
+    bank = make_bank(name="Member Fuzz Bank")
+    joan = make_member(bank, "Joan Murphy", display_name="Joan")
+    seamus = make_member(bank, "Seamus Kelly", display_name="Seamus")
+    client = sign_in_member(app.test_client(), session, seamus)
+    today = date.today().isoformat()
+    shopping = session.scalars(select(Skill).where(Skill.code == "shopping")).first()
+    record = {
+        "receiver": str(joan.id),
+        "skill": str(shopping.id),
+        "hours": "1",
+        "minutes": "0",
+        "when": "today",
+    }
+    stored = 0
+    for url, source in (("/me/offers", "/me/offers"), ("/me/record", "/me/record")):
+        fields, names = form_fields(client.get(source).get_data(as_text=True), today)
+        if url == "/me/record":
+            fields.update(record)
+        stored += fuzz(client, url, fields, names)[200 if url == "/me/record" else 302] > 0
+    # the second step of recording help takes the checked answers back, with the form's key
+    page = client.post("/me/record", data={**fields, **record}).get_data(as_text=True)
+    fields, names = form_fields(page, today)
+    answers = fuzz(client, "/me/record/send", {**fields, **record}, names)
+    assert answers[302] > 0 and stored == 2
+    # and Joan answers help she was asked about, with a tampered form
+    joan_client = sign_in_member(app.test_client(), session, joan)
+    pending = session.scalars(select(PendingTransfer)).first()
+    for answer in ("yes", "no"):
+        fuzz(joan_client, f"/me/waiting/{pending.id}/{answer}", {"reason": "x"}, ["reason"])
+
+
+def test_the_card_pin_form_answers_odd_values_plainly(
+    app: Flask, session: Session, make_bank, make_member
+) -> None:
+    member = make_member(make_bank(name="Card Fuzz Bank"), "Mary Byrne")
+    _card, token = cards.issue_card(session, member, by_user_id=None)
+    cards.set_pin(session, member, "2580", by_user_id=None)
+    session.commit()
+    client = app.test_client()
+    url = f"/c/{token}"
+    fields, names = form_fields(client.get(url).get_data(as_text=True), date.today().isoformat())
+    assert "pin" in names
+    answers = fuzz(client, url, fields, names)
+    assert answers[200] + answers[400] + answers[429] > 0
+    # a token that is not one, however odd, is a card that does not work, never a 500
+    for odd in ("\x00", "x" * 5000, "٣", "%00", "..%2F..%2Fetc"):
+        assert client.get(f"/c/{odd}").status_code < 500

@@ -45,7 +45,11 @@ class RecordForm(Form):
 
     @property
     def total_minutes(self) -> int:
-        return int(self.hours.data or 0) * 60 + int(self.minutes.data or 0)
+        """How long, or 0 when hours or minutes are not among the choices (validate says so)."""
+        chosen = (self.hours.data or "0", self.minutes.data or "0")
+        if chosen[0] not in dict(HOURS) or chosen[1] not in dict(MINUTES):
+            return 0
+        return int(chosen[0]) * 60 + int(chosen[1])
 
     def given_on(self, today: date) -> date | None:
         """The day chosen, at the bank."""
