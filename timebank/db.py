@@ -75,6 +75,18 @@ def str_enum(enum_class: type[enum.StrEnum], name: str) -> Enum:
 #: outside (paths, forms, JSON) above it are answered "not found", never sent to the database.
 MAX_ID = 2**31 - 1
 
+
+def id_from_text(text: str | None) -> int | None:
+    """An id or a member number typed, posted or read from a file; None when it cannot be one.
+    Only ASCII digits count (``str.isdigit`` also takes "²", which ``int`` then refuses), and
+    only what an INTEGER column holds (a larger number would be refused by the database)."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
 #: How long a SQLite writer waits for another to finish before giving up, in milliseconds.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 

@@ -342,3 +342,52 @@ def test_the_card_pin_form_answers_odd_values_plainly(
     # a token that is not one, however odd, is a card that does not work, never a 500
     for odd in ("\x00", "x" * 5000, "٣", "%00", "..%2F..%2Fetc"):
         assert client.get(f"/c/{odd}").status_code < 500
+
+
+#: Every name a page reads from its query string.
+QUERY_NAMES = (
+    "q",
+    "skill",
+    "area",
+    "page",
+    "from",
+    "to",
+    "provider",
+    "receiver",
+    "request",
+    "bank",
+    "line",
+    "members",
+    "direction",
+    "order",
+    "left",
+    "large",
+    "lang",
+    "next",
+)
+#: A few of the odd values, each sent in every name at once.
+ODD_QUERY = ("\x00", "9" * 40, "-1", "2026-02-30", "٣", "x" * 3000, "", "1,2,\x00,99999999999")
+
+
+def test_no_page_answers_500_to_odd_query_strings(app: Flask, world: World) -> None:  # noqa: F811
+    clients = {}
+    for role in ("coordinator_a", "admin"):
+        client = app.test_client()
+        person = world.users[role]
+        client.post("/sign-in", data={"email": person.email, "password": PASSWORD})
+        clients[role] = client
+    walked = 0
+    for endpoint, path, method in routes(app):
+        if method != "GET":
+            continue
+        url = path
+        for name, number in world.ids.items():
+            url = url.replace(f"<int:{name}>", str(number))
+        url = url.replace("<kind>", "members")
+        admin_only = getattr(app.view_functions[endpoint], "admin_only", False)
+        client = clients["admin" if admin_only else "coordinator_a"]
+        for odd in ODD_QUERY:
+            response = client.get(url, query_string={name: odd for name in QUERY_NAMES})
+            assert response.status_code < 500, (url, repr(odd[:20]), response.status_code)
+            walked += 1
+    assert walked > 300

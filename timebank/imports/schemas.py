@@ -31,6 +31,7 @@ from marshmallow import (
 )
 from marshmallow.validate import Length, OneOf, Range
 
+from timebank.db import id_from_text
 from timebank.imports.csv_safety import unneutralise
 from timebank.ledger import MAX_HELP_MINUTES
 from timebank.members.catalogue import N_
@@ -225,9 +226,10 @@ class MemberNumber(fields.Field):
         text = str(value).strip().lstrip("#").strip()
         # a spreadsheet may have turned 12 into 12.0
         text = re.sub(r"\.0+$", "", text)
-        if not text.isdigit():
+        number = id_from_text(text)
+        if number is None:
             raise self.make_error("invalid")
-        return int(text)
+        return number
 
 
 class Hours(fields.Field):

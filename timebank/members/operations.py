@@ -228,14 +228,16 @@ def search_members(
     one page of them, and how many match in all."""
     from sqlalchemy import func, or_
 
+    from timebank.db import id_from_text
     from timebank.members.models import MemberSkill, MemberSkillStatus, SkillDirection
 
     statement = select(Member).where(Member.bank_id == bank_id)
     text = text.strip()
     if text:
         number = text.lstrip("#")
-        if number.isdigit():
-            statement = statement.where(Member.member_number == int(number))
+        if number.isascii() and number.isdigit():
+            # a number past what the column holds is no member's: match none
+            statement = statement.where(Member.member_number == (id_from_text(number) or 0))
         else:
             pattern = f"%{text.lower()}%"
             statement = statement.where(

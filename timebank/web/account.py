@@ -14,10 +14,10 @@ from wtforms.validators import DataRequired, Length
 
 from timebank import audit
 from timebank.api import tokens
+from timebank.db import id_from_text
 from timebank.extensions import db
 from timebank.users.models import Role
 from timebank.web.access import roles_required, user
-from timebank.web.asked import posted_id
 from timebank.web.forms import Form
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -72,7 +72,7 @@ def api_tokens() -> str | Response:
 def revoke_token() -> Response:
     """Revoke one of the user's own tokens: it stops working at once."""
     form = RevokeForm()
-    token_id = request.form.get("token_id", type=posted_id)
+    token_id = request.form.get("token_id", type=id_from_text)
     if form.validate_on_submit() and token_id is not None:
         row = tokens.revoke_token(db.session, user(), token_id)
         if row is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import abort, request
 
-from timebank.db import MAX_ID
+from timebank.db import MAX_ID, id_from_text
 
 #: A page number past this is past the end of any list (and of SQLite's OFFSET).
 MAX_PAGE = 1_000_000
@@ -27,16 +27,6 @@ def no_id_past_the_database(endpoint: str | None, values: dict[str, Any] | None)
         abort(404)
 
 
-def posted_id(text: str | None) -> int | None:
-    """An id sent back in a form or a query as text; None when it cannot be one. Only ASCII
-    digits count: ``str.isdigit`` also accepts "²", which ``int`` then refuses."""
-    text = (text or "").strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
-
-
 def asked_page() -> int:
     """``?page=``: 1 unless a sensible page number was asked for."""
-    return min(request.args.get("page", 1, type=posted_id) or 1, MAX_PAGE)
+    return min(request.args.get("page", 1, type=id_from_text) or 1, MAX_PAGE)

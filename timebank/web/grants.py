@@ -43,6 +43,7 @@ from wtforms.validators import (
 
 from timebank import audit, ledger
 from timebank.banks.models import Bank, Programme
+from timebank.db import id_from_text
 from timebank.extensions import db
 from timebank.grants.models import (
     DEFAULT_BUDGET_LINES,
@@ -80,7 +81,6 @@ from timebank.ledger import (
     TransferKind,
 )
 from timebank.web.access import admin_required, bank_or_404, broker_required, user
-from timebank.web.asked import posted_id
 from timebank.web.forms import Form
 
 bp = Blueprint("grants", __name__)
@@ -510,8 +510,8 @@ def award(programme_id: int) -> str | Response:
     if request.method == "GET":
         form.idempotency_key.data = _new_key()
         form.awarded_on.data = date.today()
-        if request.args.get("bank", type=posted_id):
-            form.bank.data = str(request.args.get("bank", type=posted_id))
+        if request.args.get("bank", type=id_from_text):
+            form.bank.data = str(request.args.get("bank", type=id_from_text))
     elif form.validate_on_submit():
         bank = next(b for b in banks if str(b.id) == form.bank.data)
         _lock(Bank, bank.id)
@@ -750,8 +750,8 @@ def spend(bank_id: int, grant_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form.idempotency_key.data = _new_key()
         form.spent_on.data = bank.today()
-        if request.args.get("line", type=posted_id):
-            form.line.data = str(request.args.get("line", type=posted_id))
+        if request.args.get("line", type=id_from_text):
+            form.line.data = str(request.args.get("line", type=id_from_text))
     elif problem is None and form.validate_on_submit() & _not_in_future(form.spent_on, bank):
         line = db.session.get_one(BudgetLine, int(form.line.data))
         try:

@@ -37,12 +37,12 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from timebank import cards
 from timebank.banks.models import Bank
-from timebank.db import utcnow
+from timebank.db import id_from_text, utcnow
 from timebank.extensions import db
 from timebank.i18n import available_locales
 from timebank.members.models import Member, MemberCard, MemberStatus
 from timebank.web.access import bank_or_404, broker_required, member_or_404, user
-from timebank.web.asked import asked_page, posted_id
+from timebank.web.asked import asked_page
 from timebank.web.broker import bp
 from timebank.web.forms import Form
 
@@ -169,7 +169,7 @@ def member_card_pin(bank_id: int, member_id: int) -> str | Response:
 
 def _sheet_members(bank: Bank) -> tuple[list[Member], int, int]:
     """The members chosen in the address (``members=1,2,3``), else a page of 8 active ones."""
-    wanted = [n for n in map(posted_id, request.args.get("members", "").split(",")) if n]
+    wanted = [n for n in map(id_from_text, request.args.get("members", "").split(",")) if n]
     if wanted:
         found = list(
             db.session.scalars(
@@ -221,7 +221,7 @@ def card_sheet(bank_id: int) -> str:
 def make_card_sheet(bank_id: int) -> str | tuple[str, int]:
     """Make new cards for the members ticked, and show them on a sheet ready to print."""
     bank = bank_or_404(bank_id)
-    ids = {n for n in map(posted_id, request.form.getlist("member")) if n}
+    ids = {n for n in map(id_from_text, request.form.getlist("member")) if n}
     members = list(
         db.session.scalars(
             select(Member)

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from timebank import audit, ledger
 from timebank.banks.models import Bank
 from timebank.banks.operations import pot_account
-from timebank.db import utcnow
+from timebank.db import id_from_text, utcnow
 from timebank.extensions import db
 from timebank.grants.operations import grant_of_transfer
 from timebank.i18n import format_minutes
@@ -35,7 +35,6 @@ from timebank.ledger import (
 from timebank.members.models import Member, MemberSkill, MemberSkillStatus, SkillDirection
 from timebank.members.operations import member_account
 from timebank.web.access import bank_or_404, broker_required, member_or_404, transfer_or_404, user
-from timebank.web.asked import posted_id
 from timebank.web.broker import bp
 from timebank.web.broker.forms import (
     POT,
@@ -194,17 +193,17 @@ def log_exchange(bank_id: int) -> str | Response:
     answered: MemberSkill | None = None
     if request.method == "GET":
         for role in ("provider", "receiver"):
-            if request.args.get(role, type=posted_id):
+            if request.args.get(role, type=id_from_text):
                 getattr(form, role).data = label(
-                    member_or_404(bank, request.args.get(role, type=posted_id))
+                    member_or_404(bank, request.args.get(role, type=id_from_text))
                 )
-        if request.args.get("request", type=posted_id):
-            answered = _request_or_404(bank, request.args.get("request", type=posted_id))
+        if request.args.get("request", type=id_from_text):
+            answered = _request_or_404(bank, request.args.get("request", type=id_from_text))
             form.answers_request.data = str(answered.id)
             form.receiver.data = label(answered.member)
             form.skill.data = str(answered.skill_id)
     elif form.answers_request.data:
-        answered = _request_or_404(bank, posted_id(form.answers_request.data))
+        answered = _request_or_404(bank, id_from_text(form.answers_request.data))
     if form.validate_on_submit():
         provider = _member_field(form, "provider", bank)
         receiver = _member_field(form, "receiver", bank)

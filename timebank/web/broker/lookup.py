@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from timebank.banks.models import Bank
+from timebank.db import id_from_text
 from timebank.extensions import db
 from timebank.members.models import Member, MemberStatus
 
-NUMBER = re.compile(r"(?:^|\(|#)\s*#?(\d+)\)?\s*$")
+NUMBER = re.compile(r"(?:^|\(|#)\s*#?([0-9]+)\)?\s*$")
 
 
 class NotFound(ValueError):
@@ -29,11 +30,14 @@ def find_member(bank: Bank, text: str) -> Member:
         raise NotFound(_("Enter a name or member number"))
     number = NUMBER.search(text)
     if number:
-        member = db.session.scalars(
-            select(Member).where(
-                Member.bank_id == bank.id, Member.member_number == int(number.group(1))
-            )
-        ).one_or_none()
+        wanted = id_from_text(number.group(1))
+        member = (
+            db.session.scalars(
+                select(Member).where(Member.bank_id == bank.id, Member.member_number == wanted)
+            ).one_or_none()
+            if wanted
+            else None
+        )
         if member is None:
             raise NotFound(_("There is no member number %(n)s in this bank", n=number.group(1)))
     else:

@@ -11,12 +11,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from timebank.db import id_from_text
 from timebank.extensions import db
 from timebank.ledger import Entry, Transfer
 from timebank.members import operations
 from timebank.members.models import CheckStatus, ContactMethod, MemberKind, MemberStatus, Skill
 from timebank.web.access import bank_or_404, broker_required, member_or_404, user
-from timebank.web.asked import asked_page, posted_id
+from timebank.web.asked import asked_page
 from timebank.web.broker import bp
 from timebank.web.broker.forms import (
     DEFAULT_CONSENT,
@@ -70,7 +71,7 @@ def members(bank_id: int) -> str:
     form = SearchForm(request.args)
     form.skill.choices = skill_choices(bank.id, _("Any"))
     page = asked_page()
-    skill_id = posted_id(form.skill.data)
+    skill_id = id_from_text(form.skill.data)
     found, total = operations.search_members(
         db.session,
         bank.id,

@@ -17,12 +17,12 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, IntegerField
 from wtforms.validators import Length, NumberRange, Optional
 
+from timebank.db import id_from_text
 from timebank.extensions import db
 from timebank.members import member_view
 from timebank.members.models import Member, MemberSupporter
 from timebank.users.models import User
 from timebank.web.access import bank_or_404, broker_required, member_or_404, user
-from timebank.web.asked import posted_id
 from timebank.web.broker import bp
 from timebank.web.forms import Form
 
@@ -120,7 +120,7 @@ def end_member_supporter(bank_id: int, member_id: int) -> Response:
     """Stop a supporter looking at the member's pages, at once."""
     bank = bank_or_404(bank_id)
     member = member_or_404(bank, member_id)
-    link_id = request.form.get("link", type=posted_id)
+    link_id = request.form.get("link", type=id_from_text)
     link = db.session.get(MemberSupporter, link_id) if link_id else None
     if link is None or link.member_id != member.id or link.ended_at is not None:
         abort(404)
