@@ -673,19 +673,21 @@ def _help_by_bank_month(
     return found
 
 
+def _add_pairs(found: dict[str, tuple[int, int]], rows: Iterable[Any]) -> None:
+    """Add rows of (key, a, b) into found, key by key: rolled months and edge days alike."""
+    for key, a, b in rows:
+        before = found.get(str(key), (0, 0))
+        found[str(key)] = (before[0] + int(a or 0), before[1] + int(b or 0))
+
+
 def _outcomes(
     session: Session, banks: BankFilter, start: date, end: date
 ) -> dict[str, tuple[int, int]]:
     found: dict[str, tuple[int, int]] = {}
-
-    def add(rows: Iterable[Any]) -> None:
-        for area, count, minutes in rows:
-            before = found.get(str(area), (0, 0))
-            found[str(area)] = (before[0] + int(count or 0), before[1] + int(minutes or 0))
-
     whole = _whole_months(start, end)
     if whole is not None:
-        add(
+        _add_pairs(
+            found,
             session.execute(
                 select(
                     OutcomeMonth.area,
@@ -694,32 +696,28 @@ def _outcomes(
                 )
                 .where(OutcomeMonth.bank_id.in_(banks), OutcomeMonth.month.between(*whole))
                 .group_by(OutcomeMonth.area)
-            )
+            ),
         )
     edges = _edges(start, end)
     if edges:
-        add(
+        _add_pairs(
+            found,
             session.execute(
                 select(TransferOutcome.area, func.count(Transfer.id), func.sum(Transfer.amount))
                 .join(Transfer, Transfer.id == TransferOutcome.transfer_id)
                 .where(_help_on(banks, edges))
                 .group_by(TransferOutcome.area)
-            )
+            ),
         )
     return {area: total for area, total in found.items() if total[0]}
 
 
 def _pot_flows(session: Session, banks: BankFilter, start: date, end: date) -> list[PotFlow]:
     found: dict[str, tuple[int, int]] = {}
-
-    def add(rows: Iterable[Any]) -> None:
-        for kind, into, out in rows:
-            before = found.get(str(kind), (0, 0))
-            found[str(kind)] = (before[0] + int(into or 0), before[1] + int(out or 0))
-
     whole = _whole_months(start, end)
     if whole is not None:
-        add(
+        _add_pairs(
+            found,
             session.execute(
                 select(
                     AccountMonth.kind,
@@ -734,11 +732,12 @@ def _pot_flows(session: Session, banks: BankFilter, start: date, end: date) -> l
                     Account.unit == Unit.HOURS,
                 )
                 .group_by(AccountMonth.kind)
-            )
+            ),
         )
     edges = _edges(start, end)
     if edges:
-        add(
+        _add_pairs(
+            found,
             session.execute(
                 select(
                     AccountDay.kind,
@@ -752,7 +751,7 @@ def _pot_flows(session: Session, banks: BankFilter, start: date, end: date) -> l
                     Account.unit == Unit.HOURS,
                 )
                 .group_by(AccountDay.kind)
-            )
+            ),
         )
     # a kind whose pot entries were all reversed has rows of zeros: it moved nothing
     found = {kind: flow for kind, flow in found.items() if flow[0] or flow[1]}
