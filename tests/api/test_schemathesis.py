@@ -35,8 +35,9 @@ from tests.api.test_resources import _pend
 from timebank.api.openapi import spec_of
 from timebank.exchanges import record_exchange
 
-#: Examples per operation and mode; 15 operations x 2 modes. TIMEBANK_FUZZ_EXAMPLES for more.
-EXAMPLES = int(os.environ.get("TIMEBANK_FUZZ_EXAMPLES", "40"))
+#: Examples per operation and mode: 18 operations x 2 modes, 2,160 cases an engine.
+#: TIMEBANK_FUZZ_EXAMPLES for more.
+EXAMPLES = int(os.environ.get("TIMEBANK_FUZZ_EXAMPLES", "60"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
