@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -111,6 +112,19 @@ def test_the_funder_reads_the_programme(funder: FlaskClient, wee: WeeBank) -> No
     assert figures[("banks", str(wee.bank.id), "The Wee Bank", "registered")] == "10"
     assert figures[("reach", "carer", "yes:group", "members")] == "*"
     assert_no_one_named(response.get_data(as_text=True))
+
+
+def test_the_contents_lead_to_every_section(funder: FlaskClient, wee: WeeBank) -> None:  # noqa: F811
+    for url, sections in (
+        (f"/funder/programmes/{wee.bank.programme_id}{PERIOD}", 8),
+        (f"/funder/banks/{wee.bank.id}{PERIOD}", 7),  # a bank's report has no "Each bank"
+    ):
+        body = funder.get(url).get_data(as_text=True)
+        contents = body.split('<nav class="contents"', 1)[1].split("</nav>", 1)[0]
+        targets = re.findall(r'href="#([^"]+)"', contents)
+        assert len(targets) == sections, url
+        for target in targets:
+            assert f'id="{target}"' in body, (url, target)
 
 
 def test_the_funder_lands_on_their_programme(funder: FlaskClient, wee: WeeBank) -> None:  # noqa: F811
