@@ -10,7 +10,7 @@ import pytest
 import zxingcpp
 from flask.testing import FlaskClient
 from PIL import Image, ImageDraw
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from timebank import cards
@@ -45,8 +45,19 @@ def decode_svg(svg: str) -> str:
     return found.text
 
 
+def _shown(page: str, name: str) -> str:
+    """The value of a hidden field on a page, as the browser would send it back."""
+    return re.search(rf'name="{name}" value="([^"]*)"', page).group(1)  # type: ignore[union-attr]
+
+
+def _card_form(client: FlaskClient, bank_id: int, member_id: int) -> dict[str, str]:
+    page = client.get(f"/broker/banks/{bank_id}/members/{member_id}/card").text
+    return {"replaces": _shown(page, "replaces")}
+
+
 def _issue(client: FlaskClient, bank_id: int, member_id: int) -> str:
-    page = client.post(f"/broker/banks/{bank_id}/members/{member_id}/card")
+    form = _card_form(client, bank_id, member_id)
+    page = client.post(f"/broker/banks/{bank_id}/members/{member_id}/card", data=form)
     assert page.status_code == 200, page.text
     return page.text
 
@@ -148,6 +159,52 @@ def test_the_pin_needs_a_card_first(broker, make_member) -> None:
         f"/broker/banks/{bank.id}/members/{joan.id}/card/pin", data={"pin": PIN, "confirm": PIN}
     )
     assert page.status_code == 200 and "Make a card first" in page.text
+
+
+def test_a_card_form_sent_twice_makes_one_card(broker, session: Session, make_member, app) -> None:
+    client, bank, _coordinator = broker
+    joan = make_member(bank, "Joan Murphy")
+    _issue(client, bank.id, joan.id)
+    form = _card_form(client, bank.id, joan.id)
+    url = f"/broker/banks/{bank.id}/members/{joan.id}/card"
+    printed = client.post(url, data=form)
+    assert printed.status_code == 200
+    link = urlsplit(_token_of(printed.text)).path
+    # a refresh of the printed card, or a second tap, sends the same form again
+    again = client.post(url, data=form)
+    assert again.status_code == 409
+    assert "No new card was made" in again.text and _svgs(again.text) == []
+    assert session.scalar(select(func.count(MemberCard.id))) == 2
+    assert app.test_client().get(link).status_code == 200  # the printed card still works
+    # the page it answers with knows of the new card, so asking again makes another
+    assert _shown(again.text, "replaces") == str(cards.current_card(session, joan).id)  # type: ignore[union-attr]
+    assert client.post(url, data={"replaces": _shown(again.text, "replaces")}).status_code == 200
+    assert app.test_client().get(link).status_code == 404  # replaced on purpose
+    # a form from before the first card cannot stop it either
+    assert client.post(url, data={"replaces": "0"}).status_code == 409
+    assert client.post(url, data={}).status_code == 409
+
+
+def test_a_sheet_sent_twice_makes_its_cards_once(broker, session: Session, make_member) -> None:
+    client, bank, _coordinator = broker
+    people = [make_member(bank, f"Member Number{n}") for n in range(3)]
+    page = client.get(f"/broker/banks/{bank.id}/cards/sheet").text
+    form = {"member": [str(p.id) for p in people]}
+    form |= {f"card-{p.id}": _shown(page, f"card-{p.id}") for p in people}
+    assert client.post(f"/broker/banks/{bank.id}/cards/sheet", data=form).status_code == 200
+    again = client.post(f"/broker/banks/{bank.id}/cards/sheet", data=form)
+    assert again.status_code == 409
+    assert "New cards were made for Member Number0, Member Number1, Member Number2" in again.text
+    assert _svgs(again.text) == []
+    assert session.scalar(select(func.count(MemberCard.id))) == 3
+    # the page sent back lists the same members, now unticked, beside their new cards
+    assert again.text.count('name="member"') == 3 and " checked" not in again.text
+    fresh = {
+        "member": str(people[0].id),
+        f"card-{people[0].id}": _shown(again.text, f"card-{people[0].id}"),
+    }
+    assert client.post(f"/broker/banks/{bank.id}/cards/sheet", data=fresh).status_code == 200
+    assert session.scalar(select(func.count(MemberCard.id))) == 4
 
 
 def test_no_card_for_a_member_who_left(broker, session: Session, make_member) -> None:

@@ -7,12 +7,17 @@ signed with the app's secret key (itsdangerous) that works for one hour; it is p
 put in an address, so the tokens stay out of browser history and server logs. The PDF is made
 only while the cards are still the members' current ones. Printing again means making new
 cards, and the old ones then stop working, which the pages say before anyone does it.
+
+Because making a card stops the old one, each form says which card it was shown beside
+(``replaces`` on one member's page, ``card-<member id>`` on the sheet). A form sent again, by a
+refresh or a double tap, finds a newer card and makes nothing: the card just printed keeps
+working.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import (
@@ -98,6 +103,23 @@ def _card_of(member: Member) -> MemberCard | None:
     return cards.current_card(db.session, member)
 
 
+def shown_card_id(card: MemberCard | None) -> int:
+    """What a form says of the card it was shown beside: its id, or 0 for none."""
+    return card.id if card is not None else 0
+
+
+def _made_since_shown(member: Member, field: str) -> MemberCard | None:
+    """The member's card, if it is newer than the one the form was shown beside.
+
+    A form without the field was shown beside no card: a member who has none gets one, and a
+    member who has one keeps it until a form that knew of it asks.
+    """
+    card = _card_of(member)
+    if str(shown_card_id(card)) == request.form.get(field, "0"):
+        return None
+    return card
+
+
 # -- one member's card ------------------------------------------------------------------------
 
 
@@ -107,6 +129,10 @@ def member_card(bank_id: int, member_id: int) -> str:
     """Whether the member has a card and a PIN, with the buttons to make one and set it."""
     bank = bank_or_404(bank_id)
     member = member_or_404(bank, member_id)
+    return _card_page(bank, member)
+
+
+def _card_page(bank: Bank, member: Member, *, made_since: MemberCard | None = None) -> str:
     card = cards.current_card(db.session, member)
     return render_template(
         "broker/card.html",
@@ -117,17 +143,23 @@ def member_card(bank_id: int, member_id: int) -> str:
         locked=format_time(card.locked_until, "short", rebase=True)
         if card is not None and card.locked_until and cards.is_locked(card, utcnow())
         else None,
+        made_since=format_time(made_since.issued_at, "short", rebase=True)
+        if made_since is not None
+        else None,
     )
 
 
 @bp.post("/banks/<int:bank_id>/members/<int:member_id>/card")
 @broker_required
-def issue_member_card(bank_id: int, member_id: int) -> str:
+def issue_member_card(bank_id: int, member_id: int) -> str | tuple[str, int]:
     """Make a new card (the old one stops working) and show it, ready to print."""
     bank = bank_or_404(bank_id)
     member = member_or_404(bank, member_id)
     if member.status == MemberStatus.LEFT:
         abort(409, _("%(name)s has left the bank.", name=member.display_name))
+    newer = _made_since_shown(member, "replaces")
+    if newer is not None:
+        return _card_page(bank, member, made_since=newer), 409
     made = _issue(bank, [member])
     flash(
         _(
@@ -167,8 +199,11 @@ def member_card_pin(bank_id: int, member_id: int) -> str | Response:
 # -- a sheet of eight ---------------------------------------------------------------------------
 
 
-def _sheet_members(bank: Bank) -> tuple[list[Member], int, int]:
-    """The members chosen in the address (``members=1,2,3``), else a page of 8 active ones."""
+def _sheet_members(bank: Bank, ticked: Sequence[Member] = ()) -> tuple[list[Member], int, int]:
+    """The members ticked on a sheet sent back, or those chosen in the address
+    (``members=1,2,3``), else a page of 8 active ones."""
+    if 0 < len(ticked) <= cards.CARDS_PER_PAGE:
+        return list(ticked), 1, 1
     wanted = [n for n in map(id_from_text, request.args.get("members", "").split(",")) if n]
     if wanted:
         found = list(
@@ -211,7 +246,7 @@ def card_sheet(bank_id: int) -> str:
         members=members,
         page=page,
         pages=pages,
-        has_card={m.id: cards.current_card(db.session, m) is not None for m in members},
+        shown_cards={m.id: shown_card_id(_card_of(m)) for m in members},
         error=None,
     )
 
@@ -233,23 +268,33 @@ def make_card_sheet(bank_id: int) -> str | tuple[str, int]:
             .order_by(Member.member_number)
         )
     )
-    if not members or len(members) > cards.CARDS_PER_PAGE:
-        shown, page, pages = _sheet_members(bank)
-        error = (
-            _("Tick at least one member.")
-            if not members
-            else _("A sheet holds %(n)s cards: tick %(n)s or fewer.", n=cards.CARDS_PER_PAGE)
-        )
+    error, status = None, 400
+    if not members:
+        error = _("Tick at least one member.")
+    elif len(members) > cards.CARDS_PER_PAGE:
+        error = _("A sheet holds %(n)s cards: tick %(n)s or fewer.", n=cards.CARDS_PER_PAGE)
+    else:
+        newer = [m for m in members if _made_since_shown(m, f"card-{m.id}") is not None]
+        if newer:
+            error = _(
+                "New cards were made for %(names)s after this page was shown, perhaps because "
+                "it was sent twice. Those cards work. Tick them again only if they were not "
+                "printed.",
+                names=", ".join(m.full_name for m in newer),
+            )
+            status = 409
+    if error is not None:
+        shown, page, pages = _sheet_members(bank, members)
         page_html = render_template(
             "broker/cards_sheet.html",
             bank=bank,
             members=shown,
             page=page,
             pages=pages,
-            has_card={m.id: cards.current_card(db.session, m) is not None for m in shown},
+            shown_cards={m.id: shown_card_id(_card_of(m)) for m in shown},
             error=error,
         )
-        return page_html, 400
+        return page_html, status
     made = _issue(bank, members)
     flash(
         _(
