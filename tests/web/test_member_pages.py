@@ -397,6 +397,22 @@ def test_a_member_adds_pauses_and_resumes_an_offer(
     assert nothing.status_code == 400 and "Choose the kind of help" in nothing.text
 
 
+def test_the_audit_trail_names_the_member_who_acted_on_their_own_pages(
+    session: Session, as_seamus: FlaskClient, seamus: Member, bank: Bank, make_user, sign_in
+) -> None:  # type: ignore[no-untyped-def]
+    shopping = skill(session, "shopping")
+    as_seamus.post("/me/offers", data={"direction": "offer", "skill": shopping.id})
+    (offer,) = skills_of(session, seamus)
+    as_seamus.post(f"/me/offers/{offer.id}/pause")
+    (added,) = actions(session, "offer.added")
+    assert added.user_id is None and added.details["by_member"] == seamus.id
+    assert actions(session, "offer.status")[0].details["by_member"] == seamus.id
+    coordinator = sign_in(make_user("coordinator", banks=[bank], display_name="Bernie"))
+    trail = coordinator.get(f"/broker/banks/{bank.id}/audit").text
+    who = f"{seamus.full_name} (#{seamus.member_number}), on their own pages"
+    assert trail.count(who) == 2
+
+
 def skills_of(session: Session, member: Member) -> list[MemberSkill]:
     session.expire_all()
     return list(session.scalars(select(MemberSkill).where(MemberSkill.member_id == member.id)))

@@ -348,3 +348,42 @@ def test_pages_speak_the_readers_language(broker, people, session: Session) -> N
     assert format_minutes(90, "pl") in text  # "1 godzina i 30 minut"
     assert client.get(f"/broker/banks/{bank.id}/day-book?lang=pl").status_code == 200
     assert client.get(f"/broker/banks/{bank.id}/audit?lang=pl").status_code == 200
+
+
+#: Action codes built from a value, as the code writes them, and every code they make.
+BUILT_ACTIONS = {
+    "f'export.{what}'": {"export.members", "export.exchanges"},
+    "f'{direction.value}.added'": {"offer.added", "request.added"},
+    "f'{member_skill.direction.value}.status'": {"offer.status", "request.status"},
+    "f'{member_skill.direction.value}.updated'": {"offer.updated", "request.updated"},
+}
+_ACTION = re.compile(r"[a-z_]+\.[a-z_]+")
+
+
+def test_every_action_in_the_trail_is_in_words() -> None:
+    """A code on the audit trail page ("card.issued") means nothing to a broker, and cannot be
+    translated: every action the code records has words."""
+    import ast
+    from pathlib import Path
+
+    import timebank
+    from timebank.web.broker.statements import ACTION_WORDS
+
+    recorded: set[str] = set()
+    for path in Path(timebank.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            if name not in ("record", "_record", "_posted"):
+                continue
+            for arg in node.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    if _ACTION.fullmatch(arg.value):
+                        recorded.add(arg.value)
+                elif isinstance(arg, ast.JoinedStr):
+                    built = ast.unparse(arg)
+                    assert built in BUILT_ACTIONS, f"{path}: say what {built} makes"
+                    recorded |= BUILT_ACTIONS[built]
+    assert len(recorded) > 40
+    assert sorted(recorded - set(ACTION_WORDS)) == []

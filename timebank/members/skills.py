@@ -109,8 +109,10 @@ def add_member_skill(
     note: str = "",
     *,
     by: int | None,
+    by_member: int | None = None,
 ) -> MemberSkill:
-    """Record help a member offers or would like. The same open offer or request twice is
+    """Record help a member offers or would like. ``by`` is the user who did it, or
+    ``by_member`` the member on their own pages. The same open offer or request twice is
     refused, so a match page never lists someone twice."""
     if not usable_by(skill, member.bank_id):
         raise SkillError("other_bank", "this kind of help belongs to another bank")
@@ -141,27 +143,53 @@ def add_member_skill(
         user_id=by,
         bank_id=member.bank_id,
         subject=f"member:{member.id}",
-        details={"member_skill": member_skill.id, "skill": skill.code},
+        details=_by({"member_skill": member_skill.id, "skill": skill.code}, by_member),
     )
     return member_skill
 
 
 def add_offer(
-    session: Session, member: Member, skill: Skill, note: str = "", *, by: int | None
+    session: Session,
+    member: Member,
+    skill: Skill,
+    note: str = "",
+    *,
+    by: int | None,
+    by_member: int | None = None,
 ) -> MemberSkill:
     """Help the member can give."""
-    return add_member_skill(session, member, skill, SkillDirection.OFFER, note, by=by)
+    return add_member_skill(
+        session, member, skill, SkillDirection.OFFER, note, by=by, by_member=by_member
+    )
 
 
 def add_request(
-    session: Session, member: Member, skill: Skill, note: str = "", *, by: int | None
+    session: Session,
+    member: Member,
+    skill: Skill,
+    note: str = "",
+    *,
+    by: int | None,
+    by_member: int | None = None,
 ) -> MemberSkill:
     """Help the member would like."""
-    return add_member_skill(session, member, skill, SkillDirection.REQUEST, note, by=by)
+    return add_member_skill(
+        session, member, skill, SkillDirection.REQUEST, note, by=by, by_member=by_member
+    )
+
+
+def _by(details: dict[str, object], by_member: int | None) -> dict[str, object]:
+    """The details of an event, naming the member who did it on their own pages, if one did."""
+    return details if by_member is None else {**details, "by_member": by_member}
 
 
 def set_status(
-    session: Session, member_skill: MemberSkill, status: MemberSkillStatus, *, by: int | None
+    session: Session,
+    member_skill: MemberSkill,
+    status: MemberSkillStatus,
+    *,
+    by: int | None,
+    by_member: int | None = None,
 ) -> None:
     """Pause, resume or (for a request) mark as met."""
     if status == MemberSkillStatus.DONE and member_skill.direction != SkillDirection.REQUEST:
@@ -176,7 +204,9 @@ def set_status(
         user_id=by,
         bank_id=member_skill.member.bank_id,
         subject=f"member:{member_skill.member_id}",
-        details={"member_skill": member_skill.id, "status": [old.value, status.value]},
+        details=_by(
+            {"member_skill": member_skill.id, "status": [old.value, status.value]}, by_member
+        ),
     )
     session.flush()
 

@@ -76,6 +76,37 @@ ACTION_WORDS = {
     "grant.returned": N_("Returned grant money to the programme"),
     "grant.closed": N_("Closed a grant"),
     "bank.created": N_("Started a time bank"),
+    "bank.updated": N_("Changed a time bank's details"),
+    "bank.target_groups": N_("Changed the groups the bank was funded to reach"),
+    "user.created": N_("Added a user"),
+    "user.reset_link": N_("Made a link to set a password"),
+    "api_token.created": N_("Made an API token"),
+    "api_token.revoked": N_("Stopped an API token"),
+    "member.account_created": N_("Gave a member an email and password"),
+    "member.signed_in": N_("Signed in with their card"),
+    "member.signed_out": N_("Signed out on their phone"),
+    "card.issued": N_("Made a member card"),
+    "card.pin_set": N_("Set a card's PIN"),
+    "card.locked": N_("Locked a card after five wrong PINs"),
+    "monitoring.updated": N_("Changed a member's equality monitoring answers"),
+    "monitoring.withdrawn": N_("Removed a member's equality monitoring answers"),
+    "skill.added": N_("Added a kind of help to the bank's list"),
+    "offer.added": N_("Added help a member offers"),
+    "offer.status": N_("Paused an offer, or started it again"),
+    "offer.updated": N_("Changed the note on an offer"),
+    "request.added": N_("Added help a member would like"),
+    "request.status": N_("Paused, restarted or closed a request"),
+    "request.updated": N_("Changed the note on a request"),
+    "pending.recorded": N_("Recorded help they gave, to be confirmed"),
+    "pending.confirmed": N_("Confirmed help a member recorded"),
+    "pending.declined": N_("Declined help a member recorded"),
+    "supporter.added": N_("Named a supporter for a member"),
+    "supporter.ended": N_("Stopped a supporter"),
+    "supporter.viewed": N_("Looked at a member's time, as their supporter"),
+    "import.done": N_("Imported a spreadsheet"),
+    "import.failed": N_("Tried to import a spreadsheet: nothing was written"),
+    "export.members": N_("Downloaded the members as a spreadsheet"),
+    "export.exchanges": N_("Downloaded the exchanges as a spreadsheet"),
 }
 
 #: Member profile fields, as the edit form names them.
@@ -264,10 +295,43 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+#: Events a member does themselves on their own pages, about themselves.
+_MEMBERS_OWN = frozenset({"member.signed_in", "member.signed_out"})
+#: Where an event done on a member's pages names who did it, in its details.
+_ACTING_MEMBER = ("by_member", "supporter_member")
+
+
+def _acting_member_ids(event: AuditEvent) -> list[int]:
+    """The members an event may name as having done it."""
+    found = [event.details.get(key) for key in _ACTING_MEMBER]
+    kind, _sep, ident = event.subject.partition(":")
+    if event.action in _MEMBERS_OWN and kind == "member" and ident.isdigit():
+        found.append(int(ident))
+    return [i for i in found if isinstance(i, int)]
+
+
+def _who(event: AuditEvent, users: dict[int, str], members: dict[int, Member]) -> str:
+    """Who did it: a user, or a member on their own pages (they have no user), in words."""
+    if event.user_id in users:
+        return users[event.user_id]
+    supporter_user = event.details.get("supporter_user")
+    if isinstance(supporter_user, int) and supporter_user in users:
+        return users[supporter_user]
+    for member_id in _acting_member_ids(event):
+        if member_id in members:
+            return _("%(member)s, on their own pages", member=label(members[member_id]))
+    if event.action == "user.sign_in_failed":
+        return _("Someone not signed in")
+    return _("Not recorded")
+
+
 def _describe(
-    event: AuditEvent, banks: dict[int, Bank], members: dict[int, Member]
+    event: AuditEvent,
+    banks: dict[int, Bank],
+    members: dict[int, Member],
+    users: dict[int, str],
 ) -> dict[str, Any]:
-    """An event as the page shows it: when, what, about what, and any changes."""
+    """An event as the page shows it: when, who, what, about what, and any changes."""
     bank = banks.get(event.bank_id) if event.bank_id else None
     zone = bank.zone if bank else ZoneInfo("Europe/London")
     kind, _sep, ident = event.subject.partition(":")
@@ -298,6 +362,7 @@ def _describe(
                 )
     return {
         "event": event,
+        "who": _who(event, users, members),
         "when": format_datetime(event.at, "medium", tzinfo=zone, locale=get_locale() or "en"),
         "action": _(ACTION_WORDS[event.action]) if event.action in ACTION_WORDS else event.action,
         "subject": subject,
@@ -315,14 +380,17 @@ def _render_audit(
     wanted = {e.bank_id for e in events if e.bank_id is not None}
     banks = {b.id: b for b in db.session.scalars(select(Bank).where(Bank.id.in_(wanted)))}
     subjects = [e.subject.partition(":") for e in events]
-    members = _members(int(i) for k, _s, i in subjects if k == "member" and i.isdigit())
-    users = _users(e.user_id for e in events)
+    members = _members(
+        [int(i) for k, _s, i in subjects if k == "member" and i.isdigit()]
+        + [i for e in events for i in _acting_member_ids(e)]
+    )
+    supporters = (e.details.get("supporter_user") for e in events)
+    users = _users([e.user_id for e in events] + [i for i in supporters if isinstance(i, int)])
     return render_template(
         "broker/audit.html",
         bank=bank,
         found=found,
-        rows=[_describe(e, banks, members) for e in events],
-        users=users,
+        rows=[_describe(e, banks, members, users) for e in events],
         pager=pager,
     )
 

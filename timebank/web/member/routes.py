@@ -233,7 +233,7 @@ def add_offer() -> Response | tuple[str, int]:
         abort(404)
     add = skills.add_offer if form.direction.data == "offer" else skills.add_request
     try:
-        add(db.session, member, skill, form.note.data or "", by=None)
+        add(db.session, member, skill, form.note.data or "", by=None, by_member=member.id)
     except skills.SkillError as error:
         db.session.rollback()
         form.skill.errors = [
@@ -259,7 +259,7 @@ def change_offer(member_skill_id: int, change: str) -> Response:
     mine = member_view.own_skill(db.session, member, member_skill_id) or abort(404)
     status = MemberSkillStatus.PAUSED if change == "pause" else MemberSkillStatus.OPEN
     if mine.status != MemberSkillStatus.DONE:
-        skills.set_status(db.session, mine, status, by=None)
+        skills.set_status(db.session, mine, status, by=None, by_member=member.id)
         db.session.commit()
     flash(
         _("Paused: %(what)s.", what=_(mine.skill.name))
