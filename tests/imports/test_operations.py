@@ -8,13 +8,14 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tests.imports.files import BAD_ROWS, MEMBER_HEADER, big_member_file, csv_text, member_row
 from timebank import ledger
 from timebank.audit import AuditEvent
 from timebank.banks.models import Bank
+from timebank.db import utcnow
 from timebank.imports import operations
 from timebank.imports.csv_safety import BOM
 from timebank.imports.models import ImportBatch, ImportKind, ImportStatus
@@ -214,6 +215,55 @@ def test_a_batch_is_imported_once(session: Session, make_bank) -> None:
     session.rollback()
     with pytest.raises(ValueError):
         operations.run_import(session, batch.id, only_valid=True, user_id=None)
+
+
+def test_a_batch_left_importing_by_a_dead_process_is_claimed_again(
+    session: Session, make_bank
+) -> None:
+    bank = make_bank()
+    batch, _ = upload(session, bank, csv_text(MEMBER_HEADER, [member_row(2)]))
+    assert operations.claim(session, batch)
+    session.commit()
+    # the process dies here: the batch says "importing" and nothing was written
+    assert not operations.is_stale(batch) and not operations.can_start(batch)
+    assert not operations.claim(session, batch), "a live import was claimed twice"
+    session.rollback()
+    later = batch.started_at + operations.STALE_AFTER + timedelta(seconds=1)
+    assert operations.is_stale(batch, later)
+    session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch.id)
+        .values(started_at=batch.started_at - operations.STALE_AFTER - timedelta(seconds=1))
+    )
+    session.commit()
+    assert operations.is_stale(batch) and operations.can_start(batch)
+    outcome = run(session, batch, only_valid=False)
+    assert (outcome.status, outcome.imported) == (ImportStatus.DONE, 1)
+    assert count(session, Member, Member.bank_id == bank.id) == 1
+
+
+def test_an_import_taken_for_dead_cannot_finish_after_the_new_claim(
+    session: Session, make_bank, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bank = make_bank()
+    batch, _ = upload(session, bank, csv_text(MEMBER_HEADER, [member_row(n) for n in (2, 3)]))
+    real = operations.register_member
+
+    def claimed_again_meanwhile(*args, **kwargs):
+        # a broker started the batch again, taking this import for dead
+        session.execute(
+            update(ImportBatch).where(ImportBatch.id == batch.id).values(started_at=utcnow())
+        )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(operations, "register_member", claimed_again_meanwhile)
+    with pytest.raises(operations.ImportOvertaken):
+        run(session, batch, only_valid=False)
+    session.expire_all()
+    assert count(session, Member, Member.bank_id == bank.id) == 0
+    # the batch is left to the newer claim: neither done nor failed by this one
+    assert session.get(ImportBatch, batch.id).status == ImportStatus.IMPORTING
+    assert session.scalars(select(AuditEvent).where(AuditEvent.action.like("import.%"))).all() == []
 
 
 def test_an_unexpected_failure_part_way_writes_nothing(

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from tests.imports.files import MEMBER_HEADER, bad_rows_for, big_member_file, csv_text, member_row
 from timebank.audit import AuditEvent
+from timebank.db import utcnow
+from timebank.imports import operations
 from timebank.imports.csv_safety import BOM
 from timebank.imports.models import ImportBatch, ImportStatus
 from timebank.ledger import Transfer, TransferKind
@@ -129,6 +131,7 @@ def test_the_progress_page_works_without_javascript(broker, session: Session) ->
     )
     batch = session.get(ImportBatch, batch_id)
     batch.status = ImportStatus.IMPORTING
+    batch.started_at = utcnow()
     session.commit()
     views._progress[batch_id] = (1234, 5000)
     try:
@@ -143,6 +146,25 @@ def test_the_progress_page_works_without_javascript(broker, session: Session) ->
         views._progress.pop(batch_id, None)
         batch.status = ImportStatus.FAILED
         session.commit()
+
+
+def test_an_import_left_by_a_restart_can_be_started_again(broker, session: Session) -> None:
+    client, bank, _ = broker
+    batch_id = batch_id_of(
+        upload(client, bank.id, csv_text(MEMBER_HEADER, [member_row(2)]).encode())
+    )
+    # claimed by a process that died before it wrote anything
+    batch = session.get(ImportBatch, batch_id)
+    batch.status = ImportStatus.IMPORTING
+    batch.started_at = utcnow() - operations.STALE_AFTER - timedelta(minutes=1)
+    session.commit()
+    page = client.get(f"/broker/banks/{bank.id}/imports/{batch_id}").text
+    assert "This import stopped before it finished" in page
+    assert 'http-equiv="refresh"' not in page
+    assert 'name="rows" value="all"' in page
+    start(client, bank.id, batch_id, "all")
+    assert "1 member was added." in client.get(f"/broker/banks/{bank.id}/imports/{batch_id}").text
+    assert members_in(session, bank.id) == 1
 
 
 def test_exchanges_import_and_a_refusal_is_shown_per_row(

@@ -41,4 +41,7 @@ class ImportBatch(Base):
     valid_rows: Mapped[int] = mapped_column(Integer, default=0)
     imported_rows: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the import now under way was claimed: it names the claim, so only its holder can
+    #: finish the batch, and an import whose process died shows as stale (migration 0007).
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

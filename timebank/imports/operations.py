@@ -19,7 +19,7 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -366,26 +366,52 @@ def preview(session: Session, batch: ImportBatch, translate: Translate | None = 
     return build_preview(session, bank, batch.kind, batch.content, translate)
 
 
+#: An import still under way this long after it was claimed died with its process (a restart
+#: mid-import): its transaction wrote nothing, so the batch may be started again. Imports of the
+#: largest file allowed take minutes; and should one still be running, it can no longer finish.
+STALE_AFTER = timedelta(minutes=30)
+
+
+def is_stale(batch: ImportBatch, now: datetime | None = None) -> bool:
+    """Whether a batch marked as importing was left so by a process that died."""
+    if batch.status != ImportStatus.IMPORTING:
+        return False
+    # a batch claimed before migration 0007 has no time: any import then has long ended
+    return batch.started_at is None or batch.started_at < (now or utcnow()) - STALE_AFTER
+
+
 def can_start(batch: ImportBatch) -> bool:
-    """A batch may be imported while it waits, or again after a failure (which wrote nothing)."""
-    return batch.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED) and bool(batch.content)
+    """A batch may be imported while it waits, again after a failure (which wrote nothing), or
+    after an import that died with its process (which wrote nothing either)."""
+    waiting = batch.status in (ImportStatus.PREVIEWED, ImportStatus.FAILED) or is_stale(batch)
+    return waiting and bool(batch.content)
 
 
 def claim(session: Session, batch: ImportBatch) -> bool:
     """Mark the batch as importing, unless someone else already has. The caller commits.
 
-    The conditional UPDATE makes two clicks, or two brokers, start one import only."""
+    The conditional UPDATE makes two clicks, or two brokers, start one import only. The claim is
+    named by its time: only the import holding the latest claim can finish the batch."""
+    now = utcnow()
     claimed = session.execute(
         update(ImportBatch)
         .where(
             ImportBatch.id == batch.id,
-            ImportBatch.status.in_([ImportStatus.PREVIEWED, ImportStatus.FAILED]),
+            ImportBatch.status.in_([ImportStatus.PREVIEWED, ImportStatus.FAILED])
+            | (
+                (ImportBatch.status == ImportStatus.IMPORTING)
+                & (ImportBatch.started_at.is_(None) | (ImportBatch.started_at < now - STALE_AFTER))
+            ),
         )
-        .values(status=ImportStatus.IMPORTING, finished_at=None)
+        .values(status=ImportStatus.IMPORTING, started_at=now, finished_at=None)
         .execution_options(synchronize_session=False)
     )
-    session.expire(batch, ["status", "finished_at"])
+    session.expire(batch, ["status", "started_at", "finished_at"])
     return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
+class ImportOvertaken(Exception):
+    """The batch was claimed again (this import was taken for dead): nothing was written."""
 
 
 class _Refused(Exception):
@@ -416,14 +442,23 @@ def run_import(
     if batch.status != ImportStatus.IMPORTING:
         raise ValueError(f"import {batch_id} is {batch.status}, not claimed")
     bank = session.get_one(Bank, batch.bank_id)
+    claimed_at = batch.started_at
     try:
-        outcome = _write_rows(session, batch, bank, only_valid, user_id, progress, translate)
+        outcome = _write_rows(
+            session, batch, claimed_at, bank, only_valid, user_id, progress, translate
+        )
     except _Refused as refused:
         session.rollback()
-        return _fail(session, batch_id, user_id, only_valid, refused.problems, reason="refused")
+        return _fail(
+            session, batch_id, claimed_at, user_id, only_valid, refused.problems, reason="refused"
+        )
+    except ImportOvertaken:
+        # the batch is the newer claim's now: leave it to that import
+        session.rollback()
+        raise
     except BaseException as error:
         session.rollback()
-        _fail(session, batch_id, user_id, only_valid, [], reason=type(error).__name__)
+        _fail(session, batch_id, claimed_at, user_id, only_valid, [], reason=type(error).__name__)
         raise
     return outcome
 
@@ -431,6 +466,7 @@ def run_import(
 def _write_rows(
     session: Session,
     batch: ImportBatch,
+    claimed_at: datetime | None,
     bank: Bank,
     only_valid: bool,
     user_id: int | None,
@@ -459,12 +495,26 @@ def _write_rows(
     if problems and not only_valid:
         raise _Refused(problems)
     problems.sort(key=lambda p: p.row)
-    batch.status = ImportStatus.DONE
-    batch.imported_rows = imported
-    batch.valid_rows = imported
-    batch.finished_at = utcnow()
-    # the file held personal details; once imported they live in the register, not here
-    batch.content = ""
+    finished = session.execute(
+        update(ImportBatch)
+        .where(
+            ImportBatch.id == batch.id,
+            ImportBatch.status == ImportStatus.IMPORTING,
+            ImportBatch.started_at == claimed_at,
+        )
+        .values(
+            status=ImportStatus.DONE,
+            imported_rows=imported,
+            valid_rows=imported,
+            finished_at=utcnow(),
+            # the file held personal details; once imported they live in the register
+            content="",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if finished.rowcount != 1:  # type: ignore[attr-defined]
+        raise ImportOvertaken(batch.id)
+    session.expire(batch)
     _record(session, "import.done", batch, user_id, only_valid, imported, problems)
     session.commit()
     return Outcome(ImportStatus.DONE, imported, only_valid, problems, len(problems))
@@ -577,6 +627,7 @@ def _record(
 def _fail(
     session: Session,
     batch_id: int,
+    claimed_at: datetime | None,
     user_id: int | None,
     only_valid: bool,
     problems: list[RowProblem],
@@ -584,11 +635,15 @@ def _fail(
     reason: str,
 ) -> Outcome:
     """Mark a batch failed, in a transaction of its own: the import itself wrote nothing."""
+    problems = sorted(problems, key=lambda p: p.row)
     batch = session.get_one(ImportBatch, batch_id)
+    if batch.status != ImportStatus.IMPORTING or batch.started_at != claimed_at:
+        # claimed again meanwhile: the batch is the newer import's to finish
+        session.rollback()
+        return Outcome(ImportStatus.FAILED, 0, only_valid, problems, len(problems))
     batch.status = ImportStatus.FAILED
     batch.imported_rows = 0
     batch.finished_at = utcnow()
-    problems = sorted(problems, key=lambda p: p.row)
     _record(session, "import.failed", batch, user_id, only_valid, 0, problems, reason=reason)
     session.commit()
     return Outcome(ImportStatus.FAILED, 0, only_valid, problems, len(problems))

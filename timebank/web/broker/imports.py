@@ -109,7 +109,8 @@ def import_batch(bank_id: int, batch_id: int) -> str:
     """The batch as it stands: its preview, its progress, or how it ended."""
     bank = bank_or_404(bank_id)
     batch = _batch_or_404(bank, batch_id)
-    if batch.status == ImportStatus.IMPORTING:
+    stale = operations.is_stale(batch)
+    if batch.status == ImportStatus.IMPORTING and not stale:
         done, total = _progress.get(batch.id, (0, batch.valid_rows))
         return render_template(
             "broker/imports_progress.html",
@@ -119,7 +120,19 @@ def import_batch(bank_id: int, batch_id: int) -> str:
             total=total,
             refresh=request.args.get("refresh") != "0",
         )
-    ended = operations.outcome(db.session, batch) if batch.status != "previewed" else None
+    if stale:
+        flash(
+            _(
+                "This import stopped before it finished, perhaps because the server restarted. "
+                "Nothing from it was saved: you can start it again."
+            )
+        )
+    # a stale batch ended nowhere: it is shown as waiting to be started again
+    ended = (
+        operations.outcome(db.session, batch)
+        if batch.status in (ImportStatus.DONE, ImportStatus.FAILED)
+        else None
+    )
     found = None
     if operations.can_start(batch):
         try:
