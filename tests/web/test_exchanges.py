@@ -272,3 +272,48 @@ def test_logging_help_for_a_request_links_it_and_refuses_a_closed_one(
     wish.status = MemberSkillStatus.DONE
     session.commit()
     assert client.get(url).status_code == 409
+
+
+def test_a_groups_page_asks_the_database_the_same_number_of_times_for_any_size(
+    people, session: Session, make_member
+) -> None:  # type: ignore[no-untyped-def]
+    """The exchange page of a group loads its sides together, not two queries a member."""
+    from sqlalchemy import event
+
+    from timebank.extensions import db
+
+    engine = db.engine
+
+    client, bank, joan, seamus, una, shopping = people
+    url = f"/broker/banks/{bank.id}/exchanges/group"
+    extra = [make_member(bank, f"Extra Member{n}") for n in range(6)]
+    pages = []
+    for receivers in ([joan, una], [joan, una, *extra]):
+        data = form(client, url) | {
+            "provider": str(seamus.member_number),
+            "receivers": "\n".join(str(m.member_number) for m in receivers),
+            "hours": "1",
+            "minutes": "0",
+            "skill": str(shopping.id),
+            "given_on": bank.today().isoformat(),
+        }
+        response = client.post(url, data=data)
+        assert response.status_code == 302
+        pages.append(response.location)
+    statements: list[str] = []
+
+    def listener(*args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        statements.append(args[2])
+
+    counts = []
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        for page in pages:
+            # requests share the test's session: start each from an empty one, as a server does
+            session.expunge_all()
+            before = len(statements)
+            assert client.get(page).status_code == 200
+            counts.append(len(statements) - before)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert counts[0] == counts[1], counts

@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from timebank import audit, ledger
@@ -411,14 +412,29 @@ def gift(bank_id: int) -> str | Response:
     )
 
 
-def _sides(transfer: Transfer) -> list[tuple[Account, Member | None, int]]:
-    """Each side of a transfer: the account, its member if any, and the amount."""
-    sides = []
-    for entry in transfer.entries:
-        account = db.session.get(Account, entry.account_id)
-        member = db.session.get(Member, account.member_id) if account.member_id else None
-        sides.append((account, member, entry.amount))
-    return sides
+def _sides(transfers: list[Transfer]) -> list[list[tuple[Account, Member | None, int]]]:
+    """Each side of each transfer: the account, its member if any, and the amount. Two queries
+    for the whole batch, however large the group."""
+    entries = [entry for transfer in transfers for entry in transfer.entries]
+    accounts = {
+        a.id: a
+        for a in db.session.scalars(
+            select(Account).where(Account.id.in_({e.account_id for e in entries}))
+        )
+    }
+    member_ids = {a.member_id for a in accounts.values() if a.member_id is not None}
+    members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(member_ids)))}
+    return [
+        [
+            (
+                accounts[e.account_id],
+                members.get(accounts[e.account_id].member_id or 0),
+                e.amount,
+            )
+            for e in transfer.entries
+        ]
+        for transfer in transfers
+    ]
 
 
 @bp.get("/banks/<int:bank_id>/exchanges/<int:transfer_id>")
@@ -433,7 +449,10 @@ def exchange(bank_id: int, transfer_id: int) -> str | Response:
     if transfer.batch:
         batch = list(
             db.session.scalars(
-                select(Transfer).where(Transfer.batch == transfer.batch).order_by(Transfer.id)
+                select(Transfer)
+                .where(Transfer.batch == transfer.batch)
+                .order_by(Transfer.id)
+                .options(selectinload(Transfer.entries))
             )
         )
     reversal = ledger.reversal_of(db.session, transfer.id)
@@ -441,7 +460,7 @@ def exchange(bank_id: int, transfer_id: int) -> str | Response:
         "broker/exchange.html",
         bank=bank,
         transfer=transfer,
-        batch=[(t, _sides(t)) for t in batch],
+        batch=list(zip(batch, _sides(batch), strict=True)),
         reversal=reversal,
         done=request.args.get("done") == "1",
         format_minutes=format_minutes,
@@ -483,7 +502,7 @@ def reverse_exchange(bank_id: int, transfer_id: int) -> str | Response:
             reversal = ledger.reverse(db.session, transfer.id, form.reason.data or "", by=user().id)
         except LedgerError as error:
             db.session.rollback()
-            sides = {a.id: m for a, m, _amount in _sides(transfer)}
+            sides = {a.id: m for a, m, _amount in _sides([transfer])[0]}
             form.reason.errors = [*form.reason.errors, _explain(error, sides)]
         else:
             audit.record(
@@ -503,7 +522,7 @@ def reverse_exchange(bank_id: int, transfer_id: int) -> str | Response:
         transfer=transfer,
         form=form,
         problem=problem,
-        sides=_sides(transfer),
+        sides=_sides([transfer])[0],
         format_minutes=format_minutes,
     ), (409 if problem and request.method == "POST" else 200)
 
