@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from timebank.db import UTCDateTime
+from timebank.db import UTCDateTime, described_by_models
 
 config = context.config
 if config.config_file_name is not None:
@@ -60,6 +60,7 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
+    conf_args.setdefault("include_name", described_by_models)
     # both engines run DDL inside the transaction (SQLite too, as we issue BEGIN ourselves)
     conf_args.setdefault("transactional_ddl", True)
 

@@ -507,8 +507,8 @@ def _pending_transfer_ids(session: Session) -> set[int]:
 def check_posted_transfers_balance(session: Session) -> None:
     """Refuse to commit if a transfer posted in this transaction does not sum to zero.
 
-    PostgreSQL's deferred trigger does the same at commit; SQLite has no deferred triggers, so
-    this check is its guard.
+    The database refuses the same at commit (PostgreSQL's deferred trigger; SQLite's deferred
+    foreign key, migration 0008); this check comes first and says which transfer it is.
     """
     ids = session.info.pop(_PENDING_KEY, set())
     if not ids:

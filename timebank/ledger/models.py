@@ -15,9 +15,10 @@ The database enforces this as well as the code (see the first migration):
 * an entry's amount is never zero; a transfer's amount is always above zero;
 * account balances are kept by a trigger on entry insert, and a CHECK keeps every balance within
   its account's floor and ceiling;
-* on PostgreSQL a deferred constraint trigger refuses, at commit, a transfer whose entries do
-  not sum to zero; on SQLite the ledger checks before commit and ``timebank verify`` catches
-  anything written around it.
+* at commit, the database refuses a transfer whose entries do not sum to zero (or that has
+  none): on PostgreSQL a deferred constraint trigger, on SQLite a deferred foreign key from
+  ``transfers_unbalanced`` that is broken while the transfer is (migration 0008). The ledger
+  checks the same before commit, and ``timebank verify`` checks the books as they stand.
 
 Transfers and entries hold no personal data: they point to accounts, never to names, and notes
 live in :class:`TransferNote`, which an erasure request may redact without touching the books.
