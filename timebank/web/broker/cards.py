@@ -114,6 +114,9 @@ def _made_since_shown(member: Member, field: str) -> MemberCard | None:
     A form without the field was shown beside no card: a member who has none gets one, and a
     member who has one keeps it until a form that knew of it asks.
     """
+    # under the lock issue_card takes: of two taps at once, the second waits for the first to
+    # commit and then sees its card (PostgreSQL; SQLite writers already take turns)
+    db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
     card = _card_of(member)
     if str(shown_card_id(card)) == request.form.get(field, "0"):
         return None
