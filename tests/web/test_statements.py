@@ -323,6 +323,37 @@ def test_the_audit_trail_pages_newest_first(broker, session: Session, make_membe
     assert "Member Number00" in second
 
 
+def test_the_audit_trail_says_what_each_event_was_about(broker, session: Session) -> None:
+    from timebank import audit
+
+    client, bank, coordinator = broker
+    for subject, details in (
+        ("pending:7", {}),
+        ("pending:8", {"transfer": 41}),
+        ("import:3", {}),
+        (f"bank:{bank.id}", {}),
+        ("batch:abc123", {"transfers": [42, 43]}),
+        (f"user:{coordinator.id}", {}),
+    ):
+        audit.record(
+            session,
+            "member.updated",
+            user_id=coordinator.id,
+            bank_id=bank.id,
+            subject=subject,
+            details=details,
+        )
+    session.commit()
+    page = client.get(f"/broker/banks/{bank.id}/audit").text
+    base = f"/broker/banks/{bank.id}"
+    assert "Help a member recorded (7)" in page and f'href="{base}/pending"' in page
+    assert f'href="{base}/exchanges/41"' in page
+    assert "Spreadsheet import 3" in page and f'href="{base}/imports/3"' in page
+    assert "Help for a group" in page and f'href="{base}/exchanges/42"' in page
+    for raw in ("pending:", "import:", "bank:", "batch:", "user:"):
+        assert raw not in page, raw
+
+
 # -- links from the bank and member pages -----------------------------------------------------
 
 

@@ -351,6 +351,27 @@ def _describe(
     elif kind == "grant" and ident.isdigit() and event.bank_id:
         subject = _("Seed grant %(number)s", number=ident)
         link = url_for("grants.grant", bank_id=event.bank_id, grant_id=int(ident))
+    elif kind == "pending" and ident.isdigit() and event.bank_id:
+        subject = _("Help a member recorded (%(number)s)", number=ident)
+        posted = event.details.get("transfer")
+        link = (
+            url_for("broker.exchange", bank_id=event.bank_id, transfer_id=posted)
+            if isinstance(posted, int)
+            else url_for("broker.pending_exchanges", bank_id=event.bank_id)
+        )
+    elif kind == "import" and ident.isdigit() and event.bank_id:
+        subject = _("Spreadsheet import %(number)s", number=ident)
+        link = url_for("broker.import_batch", bank_id=event.bank_id, batch_id=int(ident))
+    elif kind == "bank" and bank is not None:
+        subject = bank.name
+    elif kind == "batch" and event.bank_id:
+        subject = _("Help for a group")
+        first = (event.details.get("transfers") or [None])[0]
+        if isinstance(first, int):
+            # the page of any transfer of a group shows the whole group
+            link = url_for("broker.exchange", bank_id=event.bank_id, transfer_id=first)
+    elif kind == "user" and ident.isdigit() and int(ident) in users:
+        subject = users[int(ident)]
     elif event.action == "user.sign_in_failed":
         subject = str(event.details.get("email", ""))
     changes = []
@@ -385,7 +406,10 @@ def _render_audit(
         + [i for e in events for i in _acting_member_ids(e)]
     )
     supporters = (e.details.get("supporter_user") for e in events)
-    users = _users([e.user_id for e in events] + [i for i in supporters if isinstance(i, int)])
+    named = [int(i) for k, _s, i in subjects if k == "user" and i.isdigit()]
+    users = _users(
+        [e.user_id for e in events] + named + [i for i in supporters if isinstance(i, int)]
+    )
     return render_template(
         "broker/audit.html",
         bank=bank,
