@@ -599,6 +599,7 @@ def confirm_pending(bank_id: int, pending_id: int) -> Response:
 @bp.post("/banks/<int:bank_id>/pending/<int:pending_id>/decline")
 @broker_required
 def decline_pending(bank_id: int, pending_id: int) -> Response:
+    """A broker declines help a member recorded, with the reason: it will never move hours."""
     bank = bank_or_404(bank_id)
     pending = _pending_or_404(bank, pending_id)
     try:
