@@ -323,7 +323,9 @@ def test_the_audit_trail_pages_newest_first(broker, session: Session, make_membe
     assert "Member Number00" in second
 
 
-def test_the_audit_trail_says_what_each_event_was_about(broker, session: Session) -> None:
+def test_the_audit_trail_says_what_each_event_was_about(
+    broker, session: Session, make_user
+) -> None:  # type: ignore[no-untyped-def]
     from timebank import audit
 
     client, bank, coordinator = broker
@@ -352,6 +354,16 @@ def test_the_audit_trail_says_what_each_event_was_about(broker, session: Session
     assert "Help for a group" in page and f'href="{base}/exchanges/42"' in page
     for raw in ("pending:", "import:", "bank:", "batch:", "user:"):
         assert raw not in page, raw
+    for subject in ("programme:2", "api_token:5", "skill:9"):
+        audit.record(session, "bank.updated", user_id=coordinator.id, subject=subject)
+    session.commit()
+    admin = client.application.test_client()
+    admin.post("/sign-in", data={"email": make_user("admin").email, "password": PASSWORD})
+    whole = admin.get("/broker/audit").text
+    assert "Programme 2" in whole and 'href="/admin/programmes/2"' in whole
+    assert "API token 5" in whole and "Kind of help 9" in whole
+    for raw in ("programme:", "api_token:", "skill:"):
+        assert raw not in whole, raw
 
 
 # -- links from the bank and member pages -----------------------------------------------------

@@ -372,6 +372,16 @@ def _describe(
             link = url_for("broker.exchange", bank_id=event.bank_id, transfer_id=first)
     elif kind == "user" and ident.isdigit() and int(ident) in users:
         subject = users[int(ident)]
+    elif kind == "programme" and ident.isdigit():
+        subject = _("Programme %(number)s", number=ident)
+        # a programme's events belong to no bank, so only the whole trail shows them, and only
+        # admins read that; they may follow the link
+        if event.bank_id is None:
+            link = url_for("grants.programme", programme_id=int(ident))
+    elif kind == "api_token" and ident.isdigit():
+        subject = _("API token %(number)s", number=ident)
+    elif kind == "skill" and ident.isdigit():
+        subject = _("Kind of help %(number)s", number=ident)
     elif event.action == "user.sign_in_failed":
         subject = str(event.details.get("email", ""))
     changes = []
