@@ -213,7 +213,8 @@ def fuzz(client: FlaskClient, url: str, fields: dict[str, str], names: list[str]
     return answers
 
 
-def test_no_form_answers_500_to_odd_values(app: Flask, world: World, session: Session) -> None:  # noqa: F811
+def signed_in_clients(app: Flask, world: World) -> dict[str, FlaskClient]:  # noqa: F811
+    """A coordinator of bank A and an admin, each signed in on a client of their own."""
     clients = {}
     for role in ("coordinator_a", "admin"):
         client = app.test_client()
@@ -221,6 +222,27 @@ def test_no_form_answers_500_to_odd_values(app: Flask, world: World, session: Se
         signed_in = client.post("/sign-in", data={"email": person.email, "password": PASSWORD})
         assert signed_in.status_code == 302
         clients[role] = client
+    return clients
+
+
+def visit(
+    app: Flask,
+    world: World,  # noqa: F811
+    clients: dict[str, FlaskClient],
+    endpoint: str,
+    path: str,
+) -> tuple[str, FlaskClient]:
+    """The route's address with the world's ids filled in, and the client allowed to use it."""
+    url = path
+    for name, number in world.ids.items():
+        url = url.replace(f"<int:{name}>", str(number))
+    url = url.replace("<kind>", "members")
+    admin_only = getattr(app.view_functions[endpoint], "admin_only", False)
+    return url, clients["admin" if admin_only else "coordinator_a"]
+
+
+def test_no_form_answers_500_to_odd_values(app: Flask, world: World, session: Session) -> None:  # noqa: F811
+    clients = signed_in_clients(app, world)
     today = date.today().isoformat()
 
     posted, stored = 0, 0
@@ -230,12 +252,7 @@ def test_no_form_answers_500_to_odd_values(app: Flask, world: World, session: Se
     for endpoint, path, method in walk:
         if method != "POST" or endpoint in SKIP:
             continue
-        url = path
-        for name, number in world.ids.items():
-            url = url.replace(f"<int:{name}>", str(number))
-        url = url.replace("<kind>", "members")
-        admin_only = getattr(app.view_functions[endpoint], "admin_only", False)
-        client = clients["admin" if admin_only else "coordinator_a"]
+        url, client = visit(app, world, clients, endpoint, path)
         form = client.get(url)
         page = form.get_data(as_text=True) if form.status_code == 200 else ""
         fields, names = form_fields(page, today)
@@ -252,9 +269,7 @@ def test_no_form_answers_500_to_odd_values(app: Flask, world: World, session: Se
 
 
 def test_ids_too_large_for_the_database_are_not_found(app: Flask, world: World) -> None:  # noqa: F811
-    client = app.test_client()
-    person = world.users["admin"]
-    client.post("/sign-in", data={"email": person.email, "password": PASSWORD})
+    client = signed_in_clients(app, world)["admin"]
     walked = 0
     for _endpoint, path, method in routes(app):
         if "<int:" not in path:
@@ -370,22 +385,12 @@ ODD_QUERY = ("\x00", "9" * 40, "-1", "2026-02-30", "٣", "x" * 3000, "", "1,2,\x
 
 
 def test_no_page_answers_500_to_odd_query_strings(app: Flask, world: World) -> None:  # noqa: F811
-    clients = {}
-    for role in ("coordinator_a", "admin"):
-        client = app.test_client()
-        person = world.users[role]
-        client.post("/sign-in", data={"email": person.email, "password": PASSWORD})
-        clients[role] = client
+    clients = signed_in_clients(app, world)
     walked = 0
     for endpoint, path, method in routes(app):
         if method != "GET":
             continue
-        url = path
-        for name, number in world.ids.items():
-            url = url.replace(f"<int:{name}>", str(number))
-        url = url.replace("<kind>", "members")
-        admin_only = getattr(app.view_functions[endpoint], "admin_only", False)
-        client = clients["admin" if admin_only else "coordinator_a"]
+        url, client = visit(app, world, clients, endpoint, path)
         for odd in ODD_QUERY:
             response = client.get(url, query_string={name: odd for name in QUERY_NAMES})
             assert response.status_code < 500, (url, repr(odd[:20]), response.status_code)

@@ -149,33 +149,17 @@ def add_member_skill(
 
 
 def add_offer(
-    session: Session,
-    member: Member,
-    skill: Skill,
-    note: str = "",
-    *,
-    by: int | None,
-    by_member: int | None = None,
+    session: Session, member: Member, skill: Skill, note: str = "", *, by: int | None
 ) -> MemberSkill:
     """Help the member can give."""
-    return add_member_skill(
-        session, member, skill, SkillDirection.OFFER, note, by=by, by_member=by_member
-    )
+    return add_member_skill(session, member, skill, SkillDirection.OFFER, note, by=by)
 
 
 def add_request(
-    session: Session,
-    member: Member,
-    skill: Skill,
-    note: str = "",
-    *,
-    by: int | None,
-    by_member: int | None = None,
+    session: Session, member: Member, skill: Skill, note: str = "", *, by: int | None
 ) -> MemberSkill:
     """Help the member would like."""
-    return add_member_skill(
-        session, member, skill, SkillDirection.REQUEST, note, by=by, by_member=by_member
-    )
+    return add_member_skill(session, member, skill, SkillDirection.REQUEST, note, by=by)
 
 
 def _by(details: dict[str, object], by_member: int | None) -> dict[str, object]:

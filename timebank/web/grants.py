@@ -510,8 +510,8 @@ def award(programme_id: int) -> str | Response:
     if request.method == "GET":
         form.idempotency_key.data = _new_key()
         form.awarded_on.data = date.today()
-        if request.args.get("bank", type=id_from_text):
-            form.bank.data = str(request.args.get("bank", type=id_from_text))
+        if asked := request.args.get("bank", type=id_from_text):
+            form.bank.data = str(asked)
     elif form.validate_on_submit():
         bank = next(b for b in banks if str(b.id) == form.bank.data)
         _lock(Bank, bank.id)
@@ -750,8 +750,8 @@ def spend(bank_id: int, grant_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form.idempotency_key.data = _new_key()
         form.spent_on.data = bank.today()
-        if request.args.get("line", type=id_from_text):
-            form.line.data = str(request.args.get("line", type=id_from_text))
+        if asked := request.args.get("line", type=id_from_text):
+            form.line.data = str(asked)
     elif problem is None and form.validate_on_submit() & _not_in_future(form.spent_on, bank):
         line = db.session.get_one(BudgetLine, int(form.line.data))
         try:

@@ -136,7 +136,7 @@ def member_card(bank_id: int, member_id: int) -> str:
 
 
 def _card_page(bank: Bank, member: Member, *, made_since: MemberCard | None = None) -> str:
-    card = cards.current_card(db.session, member)
+    card = _card_of(member)
     return render_template(
         "broker/card.html",
         bank=bank,

@@ -30,7 +30,7 @@ from timebank import audit, ledger, statements
 from timebank.extensions import db
 from timebank.ledger import ErrorCode, LedgerError, TransferKind, TransferRequest, Unit
 from timebank.members import member_view, skills
-from timebank.members.models import Member, MemberSkillStatus, Skill
+from timebank.members.models import Member, MemberSkillStatus, Skill, SkillDirection
 from timebank.members.operations import member_account
 from timebank.web.member import bp
 from timebank.web.member.forms import AddSkillForm, RecordForm
@@ -231,9 +231,16 @@ def add_offer() -> Response | tuple[str, int]:
     skill = db.session.get(Skill, form.skill.data)
     if skill is None:
         abort(404)
-    add = skills.add_offer if form.direction.data == "offer" else skills.add_request
     try:
-        add(db.session, member, skill, form.note.data or "", by=None, by_member=member.id)
+        skills.add_member_skill(
+            db.session,
+            member,
+            skill,
+            SkillDirection(form.direction.data),
+            form.note.data or "",
+            by=None,
+            by_member=member.id,
+        )
     except skills.SkillError as error:
         db.session.rollback()
         form.skill.errors = [
