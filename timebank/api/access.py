@@ -1,7 +1,8 @@
 """Which bank, member or transfer the token's user may reach: the pages' rules, answered 404.
 
-Built on :mod:`timebank.web.access`, so a coordinator reaches exactly the banks they broker for
-on the pages, an admin every bank, and a funder only what belongs to their programme.
+Built on :mod:`timebank.access`, as the pages are, so a coordinator reaches exactly the banks
+they broker for on the pages, an admin every bank, and a funder only what belongs to their
+programme.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
+from timebank.access import (
+    brokers,
+    reads_bank_report,
+    reads_programme,
+    scope_to_banks,
+)
 from timebank.api.errors import ApiError, invalid
 from timebank.banks.models import Bank, Programme
 from timebank.extensions import db
 from timebank.ledger import PendingTransfer, Transfer, Unit
 from timebank.members.models import Member
+from timebank.users.current import user
 from timebank.users.models import Role
-from timebank.web.access import broker_bank_ids, scope_to_banks, user
 
 
 def not_found() -> ApiError:
@@ -38,11 +45,8 @@ def brokered_bank(bank_id: int) -> Bank:
 
 def readable_bank(bank_id: int) -> Bank:
     """A bank the user brokers for, or (a funder) one of their programme's banks."""
-    person = user()
-    if person.role != Role.FUNDER:
-        return brokered_bank(bank_id)
     bank = db.session.get(Bank, bank_id)
-    if bank is None or person.programme_id is None or bank.programme_id != person.programme_id:
+    if bank is None or not reads_bank_report(user(), bank):
         raise not_found()
     return bank
 
@@ -62,19 +66,15 @@ def readable_banks() -> list[Bank]:
 
 def readable_programme(programme_id: int) -> Programme:
     """A programme whose report the user may read: a funder their own, an admin any."""
-    person = user()
-    if person.role == Role.FUNDER and person.programme_id != programme_id:
-        raise not_found()
     programme = db.session.get(Programme, programme_id)
-    if programme is None:
+    if programme is None or not reads_programme(user(), programme_id):
         raise not_found()
     return programme
 
 
 def brokered_member(member_id: int) -> Member:
     member = db.session.get(Member, member_id)
-    allowed = broker_bank_ids(user())
-    if member is None or (allowed is not None and member.bank_id not in allowed):
+    if member is None or not brokers(user(), member.bank_id):
         raise not_found()
     return member
 
@@ -82,20 +82,14 @@ def brokered_member(member_id: int) -> Member:
 def brokered_transfer(transfer_id: int) -> Transfer:
     """A transfer of hours in a bank the user brokers for (grant money has its own pages)."""
     transfer = db.session.get(Transfer, transfer_id)
-    allowed = broker_bank_ids(user())
-    if (
-        transfer is None
-        or transfer.unit != Unit.HOURS
-        or (allowed is not None and transfer.bank_id not in allowed)
-    ):
+    if transfer is None or transfer.unit != Unit.HOURS or not brokers(user(), transfer.bank_id):
         raise not_found()
     return transfer
 
 
 def brokered_pending(pending_id: int) -> PendingTransfer:
     pending = db.session.get(PendingTransfer, pending_id)
-    allowed = broker_bank_ids(user())
-    if pending is None or (allowed is not None and pending.bank_id not in allowed):
+    if pending is None or not brokers(user(), pending.bank_id):
         raise not_found()
     return pending
 

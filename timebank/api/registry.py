@@ -20,8 +20,8 @@ from marshmallow import Schema, ValidationError
 from timebank.api.errors import ApiError, invalid
 from timebank.api.tokens import TOKEN_ROLES
 from timebank.db import MAX_ID
+from timebank.users.current import user
 from timebank.users.models import Role
-from timebank.web.access import user
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,4 +1,4 @@
-"""Who may see what. Every query of a bank's data goes through these helpers.
+"""Who may see what, for the pages: :mod:`timebank.access`'s rules, answered with a 404.
 
 A user who may not see a bank gets 404 for anything in it, exactly as if it did not exist, so
 nothing about another bank leaks, not even that it exists.
@@ -11,37 +11,18 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort
-from flask_login import current_user, login_required
-from sqlalchemy import Select, select
+from flask_login import login_required
+from sqlalchemy import select
 
-from timebank.banks.models import Bank
+from timebank.access import broker_bank_ids, reads_programme, scope_to_banks
+from timebank.banks.models import Bank, Programme
 from timebank.extensions import db
 from timebank.ledger import Transfer
 from timebank.members.models import Member
-from timebank.users.models import Role, User
+from timebank.users.current import user
+from timebank.users.models import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def user() -> User:
-    return current_user._get_current_object()  # type: ignore[no-any-return,attr-defined]
-
-
-def broker_bank_ids(person: User) -> set[int] | None:
-    """The banks a user brokers for; None means every bank (an admin)."""
-    if person.role == Role.ADMIN:
-        return None
-    if person.role == Role.COORDINATOR:
-        return {bank.id for bank in person.banks}
-    return set()
-
-
-def scope_to_banks(statement: Select[Any], column: Any, person: User) -> Select[Any]:
-    """Limit a query to the banks ``person`` brokers for."""
-    allowed = broker_bank_ids(person)
-    if allowed is None:
-        return statement
-    return statement.where(column.in_(allowed))
 
 
 def roles_required(*roles: Role, **marks: bool) -> Callable[[F], F]:
@@ -91,3 +72,21 @@ def transfer_or_404(bank: Bank, transfer_id: int) -> Transfer:
 def brokered_banks() -> list[Bank]:
     statement = scope_to_banks(select(Bank).order_by(Bank.name), Bank.id, user())
     return list(db.session.scalars(statement))
+
+
+def programme_or_404(programme_id: int) -> Programme:
+    """A programme whose reports the user may read: a funder their own, an admin any."""
+    if not reads_programme(user(), programme_id):
+        abort(404)
+    return db.session.get(Programme, programme_id) or abort(404)
+
+
+def funded_bank_or_404(bank_id: int) -> Bank:
+    """A bank of a programme the user reads, for the funder's pages."""
+    bank = db.session.get(Bank, bank_id)
+    if bank is None or not reads_programme(user(), bank.programme_id):
+        abort(404)
+    return bank
+
+
+__all__ = ["broker_bank_ids", "scope_to_banks", "user"]

@@ -7,7 +7,7 @@ banks answer 404, as if they did not exist. Admins may read any programme the sa
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -15,28 +15,13 @@ from timebank.banks.models import Bank, Programme
 from timebank.extensions import db
 from timebank.users.models import Role
 from timebank.web import report_pages
-from timebank.web.access import roles_required, user
+from timebank.web.access import funded_bank_or_404, programme_or_404, roles_required, user
 
 bp = Blueprint("funder", __name__, url_prefix="/funder")
 
 
 #: Funders, and admins reading any programme as a funder does.
 funder_required = roles_required(Role.FUNDER, Role.ADMIN, funder_view=True)
-
-
-def programme_or_404(programme_id: int) -> Programme:
-    person = user()
-    if person.role == Role.FUNDER and person.programme_id != programme_id:
-        abort(404)
-    return db.session.get(Programme, programme_id) or abort(404)
-
-
-def funded_bank_or_404(bank_id: int) -> Bank:
-    bank = db.session.get(Bank, bank_id)
-    if bank is None or bank.programme_id is None:
-        abort(404)
-    programme_or_404(bank.programme_id)
-    return bank
 
 
 @bp.get("/")

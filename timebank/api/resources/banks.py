@@ -25,8 +25,8 @@ from timebank.banks.models import Bank, Programme
 from timebank.banks.operations import create_bank, create_programme
 from timebank.extensions import db
 from timebank.members.models import Skill
+from timebank.users.current import user
 from timebank.users.models import Role
-from timebank.web.access import user
 
 ADMIN = (Role.ADMIN,)
 

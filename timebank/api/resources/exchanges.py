@@ -54,8 +54,8 @@ from timebank.ledger import (
 )
 from timebank.members.models import Member, Skill
 from timebank.members.operations import member_account
+from timebank.users.current import user
 from timebank.users.models import Role
-from timebank.web.access import user
 
 BROKERS = (Role.ADMIN, Role.COORDINATOR)
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,80}$")

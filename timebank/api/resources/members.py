@@ -22,8 +22,8 @@ from timebank.members.operations import (
     set_status,
     update_member,
 )
+from timebank.users.current import user
 from timebank.users.models import Role
-from timebank.web.access import user
 
 BROKERS = (Role.ADMIN, Role.COORDINATOR)
 

@@ -20,9 +20,9 @@ from timebank.api.registry import operation
 from timebank.api.respond import ok
 from timebank.api.schemas import ReportOut, ReportQuery
 from timebank.extensions import db
+from timebank.users.current import user
 from timebank.users.models import Role
 from timebank.web import report_pages
-from timebank.web.access import user
 
 READERS = (Role.ADMIN, Role.COORDINATOR, Role.FUNDER)
 
