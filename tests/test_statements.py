@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from timebank import audit, ledger, statements
 from timebank.banks.models import Bank
 from timebank.banks.operations import pot_account
-from timebank.exchanges import record_exchange
+from timebank.exchanges import HelpDetails, record_exchange
 from timebank.ledger import TransferKind, TransferRequest, Unit
 from timebank.members.models import Member
 from timebank.members.operations import member_account
@@ -40,8 +40,11 @@ def scene(session: Session, make_bank, make_member) -> Scene:
 
 def _help(session: Session, provider: Member, receiver: Member, minutes: int, on: date):
     transfer = record_exchange(
-        session, provider=provider, receiver=receiver, minutes=minutes, given_on=on
-    )
+        session,
+        provider=provider,
+        receiver=receiver,
+        help=HelpDetails(minutes=minutes, given_on=on),
+    ).transfer
     session.commit()
     return transfer
 

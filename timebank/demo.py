@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from timebank import ledger
 from timebank.banks.models import Bank, Programme
-from timebank.banks.operations import create_bank, create_programme, pot_account
-from timebank.exchanges import record_exchange
+from timebank.banks.operations import create_bank, create_programme
+from timebank.exchanges import HelpDetails, credit_from_pot, record_exchange, reverse_exchange
 from timebank.grants.operations import award_grant, record_spend
-from timebank.ledger import LedgerError, TransferKind, TransferRequest, Unit
+from timebank.ledger import LedgerError, TransferKind
 from timebank.members import skills
 from timebank.members.catalogue import ensure_catalogue
 from timebank.members.models import (
@@ -32,7 +32,7 @@ from timebank.members.models import (
 )
 from timebank.members.monitoring import PREFER_NOT, QUESTIONS, Answer, Gender
 from timebank.members.monitoring_operations import save_answers
-from timebank.members.operations import member_account, register_member
+from timebank.members.operations import register_member
 
 BANKS = [
     {
@@ -477,7 +477,6 @@ def _year_of_exchanges(
     posted = 0
     # a few keen givers and a few who mostly receive, as in real banks
     weights = [rng.choice([1, 1, 2, 3, 5]) for _ in members]
-    pot = pot_account(session, bank.id)
     for _ in range(len(members) * 5):
         provider, receiver = rng.choices(members, weights=weights, k=2)
         if provider.id == receiver.id:
@@ -493,24 +492,23 @@ def _year_of_exchanges(
                     session,
                     provider=provider,
                     receiver=receiver,
-                    minutes=rng.choice([30, 45, 60, 60, 90, 120, 180]),
-                    given_on=given_on,
-                    skill_id=catalogue[rng.choice(skill_codes)].id,
+                    help=HelpDetails(
+                        minutes=rng.choice([30, 45, 60, 60, 90, 120, 180]),
+                        given_on=given_on,
+                        skill_id=catalogue[rng.choice(skill_codes)].id,
+                    ),
                 )
             posted += 1
         except LedgerError:
             continue  # the receiver had reached their floor: in life, the broker asks them to give
     # helpers at the lunch club are paid from the pot, and some members donate to it
     for member in rng.sample(members[:-1], k=6):
-        ledger.post(
+        credit_from_pot(
             session,
-            TransferRequest(
-                bank_id=bank.id,
-                unit=Unit.HOURS,
-                kind=TransferKind.POT_CREDIT,
-                from_account_id=pot.id,
-                to_account_id=member_account(session, member.id).id,
-                amount=120,
+            bank=bank,
+            members=[member],
+            help=HelpDetails(
+                minutes=120,
                 given_on=today - timedelta(days=rng.randrange(1, 200)),
                 skill_id=catalogue["events"].id,
             ),
@@ -524,7 +522,7 @@ def _year_of_exchanges(
     if last is not None:
         try:
             with session.begin_nested():
-                ledger.reverse(session, last.id, "Logged twice by mistake")
+                reverse_exchange(session, last, "Logged twice by mistake")
         except LedgerError:
             pass
     return posted

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from tests.api.conftest import World
 from tests.api.test_resources import _pend
 from timebank.api.openapi import spec_of
-from timebank.exchanges import record_exchange
+from timebank.exchanges import HelpDetails, record_exchange
 
 #: Examples per operation and mode: 18 operations x 2 modes, 2,160 cases an engine.
 #: TIMEBANK_FUZZ_EXAMPLES for more.
@@ -90,7 +90,9 @@ def test_the_api_holds_to_its_document(
     app: Flask, world: World, session: Session, live_url: str
 ) -> None:
     exchanges = [
-        record_exchange(session, provider=world.seamus, receiver=world.joan, minutes=m)
+        record_exchange(
+            session, provider=world.seamus, receiver=world.joan, help=HelpDetails(minutes=m)
+        ).transfer
         for m in (30, 45, 60)
     ]
     session.commit()

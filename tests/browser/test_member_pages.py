@@ -20,7 +20,7 @@ from tests.browser.conftest import SCREENSHOTS, assert_no_sideways_scroll, axe_v
 from tests.conftest import PASSWORD
 from timebank import cards, ledger
 from timebank.banks.operations import create_bank
-from timebank.exchanges import record_exchange
+from timebank.exchanges import HelpDetails, record_exchange
 from timebank.extensions import db
 from timebank.members import member_view, skills
 from timebank.members.models import Skill
@@ -74,17 +74,17 @@ def world(live_server) -> World:  # type: ignore[no-untyped-def]
             session,
             provider=seamus,
             receiver=joan,
-            minutes=90,
-            given_on=today - timedelta(days=3),
-            skill_id=kinds["shopping"].id,
+            help=HelpDetails(
+                minutes=90, given_on=today - timedelta(days=3), skill_id=kinds["shopping"].id
+            ),
         )
         record_exchange(
             session,
             provider=joan,
             receiver=una,
-            minutes=60,
-            given_on=today - timedelta(days=2),
-            skill_id=kinds["befriending"].id,
+            help=HelpDetails(
+                minutes=60, given_on=today - timedelta(days=2), skill_id=kinds["befriending"].id
+            ),
         )
         ledger.pend(
             session,

@@ -438,7 +438,7 @@ def test_members_export_with_formulas_neutralised(session: Session, make_bank, m
 def test_exchanges_export_names_both_sides_and_reimports(session: Session, three) -> None:
     bank, (joan, seamus, _) = three
     yesterday = bank.today() - timedelta(days=1)
-    from timebank.exchanges import record_exchange
+    from timebank.exchanges import HelpDetails, record_exchange
     from timebank.members.catalogue import ensure_catalogue
 
     shopping = next(s for s in ensure_catalogue(session) if s.code == "shopping")
@@ -446,12 +446,11 @@ def test_exchanges_export_names_both_sides_and_reimports(session: Session, three
         session,
         provider=seamus,
         receiver=joan,
-        minutes=90,
-        given_on=yesterday,
-        skill_id=shopping.id,
-        note="=1+1",
+        help=HelpDetails(minutes=90, given_on=yesterday, skill_id=shopping.id, note="=1+1"),
+    ).transfer
+    record_exchange(
+        session, provider=joan, receiver=seamus, help=HelpDetails(minutes=30, given_on=yesterday)
     )
-    record_exchange(session, provider=joan, receiver=seamus, minutes=30, given_on=yesterday)
     ledger.reverse(session, first.id, "Logged twice")
     session.commit()
 

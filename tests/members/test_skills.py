@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from timebank import ledger
 from timebank.audit import AuditEvent
-from timebank.exchanges import record_exchange
+from timebank.exchanges import HelpDetails, record_exchange
 from timebank.members import skills
 from timebank.members.catalogue import ensure_catalogue
 from timebank.members.models import MemberSkillStatus, MemberStatus, Skill, SkillDirection
@@ -186,13 +186,23 @@ def test_those_who_gave_much_and_received_little_come_first(
     seamus, agnes, bridie = people["Seamus Kelly"], people["Agnes Boyle"], people["Bridie Quinn"]
     someone = make_member(bank, "Kathleen Wilson")
     # Seamus gave 3 hours; Bridie gave 2 and received 1; Agnes received 1
-    record_exchange(session, provider=seamus, receiver=someone, minutes=180, given_on=today)
-    record_exchange(session, provider=bridie, receiver=someone, minutes=120, given_on=today)
-    record_exchange(session, provider=someone, receiver=bridie, minutes=60, given_on=today)
-    record_exchange(session, provider=someone, receiver=agnes, minutes=60, given_on=today)
+    record_exchange(
+        session, provider=seamus, receiver=someone, help=HelpDetails(minutes=180, given_on=today)
+    )
+    record_exchange(
+        session, provider=bridie, receiver=someone, help=HelpDetails(minutes=120, given_on=today)
+    )
+    record_exchange(
+        session, provider=someone, receiver=bridie, help=HelpDetails(minutes=60, given_on=today)
+    )
+    record_exchange(
+        session, provider=someone, receiver=agnes, help=HelpDetails(minutes=60, given_on=today)
+    )
     # help over a year ago does not count
     old = today - timedelta(days=400)
-    record_exchange(session, provider=agnes, receiver=someone, minutes=240, given_on=old)
+    record_exchange(
+        session, provider=agnes, receiver=someone, help=HelpDetails(minutes=240, given_on=old)
+    )
     session.commit()
     found = skills.matches(session, wanted, today)
     assert _names(found.nearby) == ["Seamus Kelly", "Bridie Quinn", "Agnes Boyle"]
@@ -209,10 +219,16 @@ def test_a_reversed_exchange_counts_for_nobody(session: Session, street, make_me
     today = bank.today()
     someone = make_member(bank, "Kathleen Wilson")
     slip = record_exchange(
-        session, provider=people["Seamus Kelly"], receiver=someone, minutes=240, given_on=today
-    )
+        session,
+        provider=people["Seamus Kelly"],
+        receiver=someone,
+        help=HelpDetails(minutes=240, given_on=today),
+    ).transfer
     record_exchange(
-        session, provider=people["Bridie Quinn"], receiver=someone, minutes=60, given_on=today
+        session,
+        provider=people["Bridie Quinn"],
+        receiver=someone,
+        help=HelpDetails(minutes=60, given_on=today),
     )
     ledger.reverse(session, slip.id, "Logged twice by mistake")
     session.commit()

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from tests.reports.helpers import answer, give, request
 from timebank import ledger
 from timebank.banks.models import Bank
-from timebank.exchanges import record_exchange
+from timebank.exchanges import HelpDetails, record_exchange
 from timebank.ledger import TransferKind
 from timebank.members.models import Member
 from timebank.members.operations import record_leaving, register_member
@@ -93,7 +93,10 @@ def wee(session: Session, make_bank) -> WeeBank:
     give(session, m["Bob"], m["Cat"], 60, date(2023, 12, 1))
     give(session, m["Ann"], m["Bob"], 120, date(2024, 1, 15), "social", "health")
     record_exchange(
-        session, provider=m["Bob"], receiver=m["Ann"], minutes=60, given_on=date(2024, 1, 20)
+        session,
+        provider=m["Bob"],
+        receiver=m["Ann"],
+        help=HelpDetails(minutes=60, given_on=date(2024, 1, 20)),
     )
     give(session, m["Cat"], m["Dan"], 90, date(2024, 2, 3), "safety")
     ledger.post_linked(

@@ -247,9 +247,11 @@ def test_exports_download_as_csv_with_formulas_neutralised(
     client, bank, coordinator = broker
     joan = make_member(bank, "=cmd|' /C calc'!A0", phone="+44 28 9000 0001")
     seamus = make_member(bank, "Seamus Kelly")
-    from timebank.exchanges import record_exchange
+    from timebank.exchanges import HelpDetails, record_exchange
 
-    record_exchange(session, provider=seamus, receiver=joan, minutes=45, note="@SUM(1+1)")
+    record_exchange(
+        session, provider=seamus, receiver=joan, help=HelpDetails(minutes=45, note="@SUM(1+1)")
+    )
     session.commit()
 
     response = client.get(f"/broker/banks/{bank.id}/export/members.csv")

@@ -18,7 +18,7 @@ from timebank import cards, ledger
 from timebank.audit import AuditEvent
 from timebank.banks.models import Bank
 from timebank.db import utcnow
-from timebank.exchanges import record_exchange
+from timebank.exchanges import HelpDetails, record_exchange
 from timebank.ledger import PendingStatus, PendingTransfer
 from timebank.members import member_view, skills
 from timebank.members.models import Member, MemberSkill, MemberSkillStatus, MemberSupporter, Skill
@@ -118,9 +118,14 @@ def test_my_time_shows_the_balance_in_words_this_year_and_the_last_exchanges(
     shopping = skill(session, "shopping")
     today = joan.bank.today()
     record_exchange(
-        session, provider=joan, receiver=seamus, minutes=210, given_on=today, skill_id=shopping.id
+        session,
+        provider=joan,
+        receiver=seamus,
+        help=HelpDetails(minutes=210, given_on=today, skill_id=shopping.id),
     )
-    record_exchange(session, provider=seamus, receiver=joan, minutes=60, given_on=today)
+    record_exchange(
+        session, provider=seamus, receiver=joan, help=HelpDetails(minutes=60, given_on=today)
+    )
     session.commit()
     page = as_joan.get("/me")
     assert page.status_code == 200
@@ -141,7 +146,7 @@ def test_my_time_shows_the_balance_in_words_this_year_and_the_last_exchanges(
 def test_a_negative_balance_is_said_kindly(
     session: Session, as_joan: FlaskClient, joan: Member, seamus: Member
 ) -> None:
-    record_exchange(session, provider=seamus, receiver=joan, minutes=120)
+    record_exchange(session, provider=seamus, receiver=joan, help=HelpDetails(minutes=120))
     session.commit()
     body = as_joan.get("/me").text
     assert "You have used 2 hours more than you have given so far." in body
@@ -153,7 +158,9 @@ def test_last_year_is_not_this_year(
 ) -> None:
     today = joan.bank.today()
     last_year = date(today.year - 1, 6, 1)
-    record_exchange(session, provider=joan, receiver=seamus, minutes=60, given_on=last_year)
+    record_exchange(
+        session, provider=joan, receiver=seamus, help=HelpDetails(minutes=60, given_on=last_year)
+    )
     session.commit()
     totals = member_view.year_totals(session, joan, today)
     assert (totals.given, totals.received) == (0, 0)
@@ -163,7 +170,9 @@ def test_last_year_is_not_this_year(
 def test_a_correction_takes_back_what_it_corrects(
     session: Session, as_joan: FlaskClient, joan: Member, seamus: Member
 ) -> None:
-    transfer = record_exchange(session, provider=joan, receiver=seamus, minutes=60)
+    transfer = record_exchange(
+        session, provider=joan, receiver=seamus, help=HelpDetails(minutes=60)
+    ).transfer
     session.commit()
     ledger.reverse(session, transfer.id, reason="logged twice")
     session.commit()
@@ -177,7 +186,7 @@ def test_my_time_lists_at_most_ten_exchanges(
     session: Session, as_joan: FlaskClient, joan: Member, seamus: Member
 ) -> None:
     for _ in range(12):
-        record_exchange(session, provider=joan, receiver=seamus, minutes=15)
+        record_exchange(session, provider=joan, receiver=seamus, help=HelpDetails(minutes=15))
     session.commit()
     body = as_joan.get("/me").text
     assert body.count("for Seamus: 15 minutes given.") == 10
@@ -464,7 +473,9 @@ def test_the_statement_lists_this_years_hours(
     session: Session, as_joan: FlaskClient, joan: Member, seamus: Member
 ) -> None:
     shopping = skill(session, "shopping")
-    record_exchange(session, provider=joan, receiver=seamus, minutes=45, skill_id=shopping.id)
+    record_exchange(
+        session, provider=joan, receiver=seamus, help=HelpDetails(minutes=45, skill_id=shopping.id)
+    )
     session.commit()
     body = as_joan.get("/me/statement").text
     assert "Shopping, for Seamus" in body and "Hours given: 45 minutes" in body

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from timebank.audit import AuditEvent
-from timebank.exchanges import record_exchange
+from timebank.exchanges import HelpDetails, record_exchange
 from timebank.members import skills
 from timebank.members.catalogue import ensure_catalogue
 from timebank.members.models import CheckStatus, MemberSkill, MemberSkillStatus, Skill
@@ -178,7 +178,9 @@ def test_the_match_page_lists_nearby_helpers_first_with_warnings_and_log_links(
     colm = make_member(bank, "Colm Smyth", area="BT7", phone="07700 900333")
     for member in (seamus, agnes, colm):
         skills.add_offer(session, member, catalogue["shopping"], "Has a car", by=None)
-    record_exchange(session, provider=seamus, receiver=colm, minutes=120, given_on=today)
+    record_exchange(
+        session, provider=seamus, receiver=colm, help=HelpDetails(minutes=120, given_on=today)
+    )
     session.commit()
     page = _text(client.get(f"/broker/banks/{bank.id}/requests/{wanted.id}/matches"))
     assert "Who could help Joan" in page and "Big shop" in page

@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 from tests.conftest import PASSWORD
 from timebank import ledger
 from timebank.banks.models import Bank
-from timebank.exchanges import record_exchange
+from timebank.exchanges import HelpDetails, record_exchange
 from timebank.i18n import format_minutes
 from timebank.members.catalogue import ensure_catalogue
 from timebank.members.models import Member, Skill
@@ -35,10 +35,8 @@ def _help(session: Session, provider: Member, receiver: Member, minutes: int, on
         session,
         provider=provider,
         receiver=receiver,
-        minutes=minutes,
-        given_on=on,
-        skill_id=_shopping(session),
-    )
+        help=HelpDetails(minutes=minutes, given_on=on, skill_id=_shopping(session)),
+    ).transfer
     session.commit()
     return transfer
 
@@ -227,11 +225,9 @@ def test_the_day_book_lists_every_transfer_with_totals(
         session,
         provider=seamus,
         receiver=joan,
-        minutes=60,
-        given_on=DAY,
-        skill_id=_shopping(session),
-        recorded_by_id=coordinator.id,
-    )
+        by_user_id=coordinator.id,
+        help=HelpDetails(minutes=60, given_on=DAY, skill_id=_shopping(session)),
+    ).transfer
     session.commit()
     _help(session, joan, mary, 30, DAY)
     wrong = _help(session, mary, seamus, 45, DAY + timedelta(days=1))
@@ -260,7 +256,9 @@ def test_the_day_book_defaults_to_this_month_and_pages_by_fifty(
     joan, seamus = people
     today = bank.today()
     for _ in range(51):
-        record_exchange(session, provider=seamus, receiver=joan, minutes=5, given_on=today)
+        record_exchange(
+            session, provider=seamus, receiver=joan, help=HelpDetails(minutes=5, given_on=today)
+        )
     session.commit()
     first = client.get(f"/broker/banks/{bank.id}/day-book")
     assert f'value="{today.replace(day=1).isoformat()}"' in first.text

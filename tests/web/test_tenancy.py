@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import PASSWORD
 from timebank import ledger
 from timebank.banks.operations import create_programme
-from timebank.exchanges import record_exchange
+from timebank.exchanges import HelpDetails, record_exchange
 from timebank.grants.operations import award_grant, record_spend
 from timebank.imports.models import ImportBatch, ImportKind
 from timebank.members.models import MemberSkill, Skill, SkillDirection
@@ -51,7 +51,9 @@ def world(session: Session, make_bank, make_member, make_user) -> World:
     joan = make_member(bank_a, "Joanna Secretname")
     seamus = make_member(bank_a, "Seamus Hiddenname")
     make_member(bank_b, "Bertha Otherbank")
-    transfer = record_exchange(session, provider=seamus, receiver=joan, minutes=60)
+    transfer = record_exchange(
+        session, provider=seamus, receiver=joan, help=HelpDetails(minutes=60)
+    ).transfer
     shopping = session.scalars(select(Skill).where(Skill.code == "shopping")).one()
     wish = MemberSkill(
         member_id=joan.id, skill_id=shopping.id, direction=SkillDirection.REQUEST, note=""

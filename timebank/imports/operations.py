@@ -27,10 +27,11 @@ from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from timebank import audit, ledger
+from timebank import audit
 from timebank.audit import AuditEvent
 from timebank.banks.models import Bank
 from timebank.db import utcnow
+from timebank.exchanges import HelpDetails, record_exchange
 from timebank.imports.csv_safety import write_csv
 from timebank.imports.models import ImportBatch, ImportKind, ImportStatus
 from timebank.imports.schemas import ExchangeRowSchema, MemberRef, MemberRowSchema, RowSchema
@@ -40,9 +41,7 @@ from timebank.ledger import (
     ErrorCode,
     LedgerError,
     Transfer,
-    TransferKind,
     TransferNote,
-    TransferRequest,
     Unit,
 )
 from timebank.members.catalogue import N_, ensure_catalogue
@@ -542,30 +541,33 @@ def _post_exchange(
     row: dict[str, Any],
     user_id: int | None,
 ) -> Transfer:
+    """One row of help, recorded as a broker's form records it, under a key of its own."""
     provider: MemberRef = row["provider"]
     receiver: MemberRef = row["receiver"]
-    request = TransferRequest(
-        bank_id=bank.id,
-        unit=Unit.HOURS,
-        kind=TransferKind.EXCHANGE,
-        # the member who received help pays; the one who gave it earns
-        from_account_id=receiver.account_id,
-        to_account_id=provider.account_id,
-        amount=row["minutes"],
-        given_on=row["given_on"],
-        skill_id=row["skill_id"],
-        note=row["note"],
-        idempotency_key=f"import:{batch_id}:{number}",
+    posted = record_exchange(
+        session,
+        provider=session.get_one(Member, provider.id),
+        receiver=session.get_one(Member, receiver.id),
+        help=HelpDetails(
+            minutes=row["minutes"],
+            given_on=row["given_on"],
+            skill_id=row["skill_id"],
+            note=row["note"],
+            idempotency_key=f"import:{batch_id}:{number}",
+        ),
+        by_user_id=user_id,
+        via="import",
     )
-    return ledger.post(session, request, recorded_by_id=user_id)
+    return posted.transfer
 
 
 def _refusal(number: int, error: LedgerError, row: dict[str, Any]) -> RowProblem:
     """A refusal by the books, beside the column it concerns."""
     receiver: MemberRef = row["receiver"]
     provider: MemberRef = row["provider"]
-    about_receiver = f"account {receiver.account_id} " in error.message
-    about_provider = f"account {provider.account_id} " in error.message
+    about_receiver = error.account_id == receiver.account_id
+    about_provider = error.account_id == provider.account_id
+
     if error.code == ErrorCode.EXCEEDS_FLOOR:
         column = "provider" if about_provider and not about_receiver else "receiver"
         return RowProblem(

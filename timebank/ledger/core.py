@@ -77,6 +77,20 @@ class TransferRequest:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Posted:
+    """What a posting wrote, or found written before under the same idempotency keys."""
+
+    transfers: tuple[Transfer, ...]
+    #: True when nothing was written now: every transfer was posted before with its key.
+    replayed: bool
+
+    @property
+    def transfer(self) -> Transfer:
+        """The first (for a single posting, the only) transfer."""
+        return self.transfers[0]
+
+
 # -- accounts -----------------------------------------------------------------------------------
 
 
@@ -169,8 +183,7 @@ def post(
     Posting again with the same idempotency key and the same request returns the original
     transfer and writes nothing.
     """
-    (transfer,) = _post_batch(session, [request], [None], recorded_by_id, now)
-    return transfer
+    return _post_batch(session, [request], [None], recorded_by_id, now).transfer
 
 
 def post_linked(
@@ -186,6 +199,21 @@ def post_linked(
     replay of the whole batch (every transfer carrying a key it was first posted with) returns
     the original transfers.
     """
+    return list(post_all(session, requests, recorded_by_id=recorded_by_id, now=now).transfers)
+
+
+def post_all(
+    session: Session,
+    requests: Sequence[TransferRequest],
+    *,
+    recorded_by_id: int | None = None,
+    now: datetime | None = None,
+) -> Posted:
+    """Write one transfer, or several linked ones all or nothing, and say whether this was a
+    replay (``Posted.replayed``: every transfer came back as first posted under its key).
+
+    The callers that write an audit record use this, so that a retry is recorded once.
+    """
     if not requests:
         raise LedgerError(ErrorCode.EMPTY_BATCH, "nothing to post")
     return _post_batch(session, requests, [None] * len(requests), recorded_by_id, now)
@@ -197,7 +225,7 @@ def _post_batch(
     reverses: Sequence[Transfer | None],
     recorded_by_id: int | None,
     now: datetime | None,
-) -> list[Transfer]:
+) -> Posted:
     now = now or utcnow()
 
     for index, request in enumerate(requests):
@@ -205,7 +233,7 @@ def _post_batch(
 
     replayed = _find_replays(session, requests)
     if replayed is not None:
-        return replayed
+        return Posted(tuple(replayed), replayed=True)
 
     banks = {request.bank_id: session.get(Bank, request.bank_id) for request in requests}
     for index, request in enumerate(requests):
@@ -243,13 +271,13 @@ def _post_batch(
                     )
                 )
     except IntegrityError as error:
-        return _explain_integrity_error(session, requests, error)
+        return Posted(tuple(_explain_integrity_error(session, requests, error)), replayed=True)
 
     # the database trigger changed the balances: read them afresh when next used
     for account in accounts.values():
         session.expire(account, ["balance"])
     _pending_transfer_ids(session).update(t.id for t in transfers)
-    return transfers
+    return Posted(tuple(transfers), replayed=False)
 
 
 def reverse(
@@ -283,8 +311,7 @@ def reverse(
         skill_id=original.skill_id,
         note=reason.strip(),
     )
-    (reversal,) = _post_batch(session, [request], [original], by, now)
-    return reversal
+    return _post_batch(session, [request], [original], by, now).transfer
 
 
 def reversal_of(session: Session, transfer_id: int) -> Transfer | None:
@@ -366,7 +393,9 @@ def _lock_accounts(session: Session, account_ids: Iterable[int]) -> list[Account
     )
     if len(accounts) != len(wanted):
         missing = sorted(set(wanted) - {a.id for a in accounts})
-        raise LedgerError(ErrorCode.NOT_FOUND, f"account {missing[0]} does not exist")
+        raise LedgerError(
+            ErrorCode.NOT_FOUND, f"account {missing[0]} does not exist", account_id=missing[0]
+        )
     return accounts
 
 
@@ -387,6 +416,7 @@ def check_limits_in_order(
                 f"account {source.id} would go to {after_source}, "
                 f"below its floor of {source.floor}",
                 index=index,
+                account_id=source.id,
             )
         if target.ceiling is not None and after_target > target.ceiling:
             raise LedgerError(
@@ -394,6 +424,7 @@ def check_limits_in_order(
                 f"account {target.id} would go to {after_target}, "
                 f"above its ceiling of {target.ceiling}",
                 index=index,
+                account_id=target.id,
             )
         balances[source.id] = after_source
         balances[target.id] = after_target
@@ -404,19 +435,33 @@ def _usable_account(
 ) -> Account:
     account = accounts.get(account_id)
     if account is None:
-        raise LedgerError(ErrorCode.NOT_FOUND, f"account {account_id} does not exist", index=index)
+        raise LedgerError(
+            ErrorCode.NOT_FOUND,
+            f"account {account_id} does not exist",
+            index=index,
+            account_id=account_id,
+        )
     if account.bank_id != request.bank_id:
         raise LedgerError(
-            ErrorCode.BANK_MISMATCH, f"account {account_id} belongs to another bank", index=index
+            ErrorCode.BANK_MISMATCH,
+            f"account {account_id} belongs to another bank",
+            index=index,
+            account_id=account_id,
         )
     if account.unit != request.unit:
         raise LedgerError(
             ErrorCode.UNIT_MISMATCH,
             f"account {account_id} keeps {account.unit}, not {request.unit}",
             index=index,
+            account_id=account_id,
         )
     if account.status == AccountStatus.CLOSED:
-        raise LedgerError(ErrorCode.ACCOUNT_CLOSED, f"account {account_id} is closed", index=index)
+        raise LedgerError(
+            ErrorCode.ACCOUNT_CLOSED,
+            f"account {account_id} is closed",
+            index=index,
+            account_id=account_id,
+        )
     return account
 
 
@@ -538,10 +583,12 @@ def _after_transaction_end(session: Session, transaction: object) -> None:
 
 
 __all__ = [
+    "Posted",
     "TransferRequest",
     "close_account",
     "open_account",
     "post",
+    "post_all",
     "post_linked",
     "reverse",
     "reversal_of",

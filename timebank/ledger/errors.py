@@ -55,11 +55,21 @@ class ErrorCode(enum.StrEnum):
 class LedgerError(Exception):
     """A posting was refused. Nothing was written.
 
-    ``index`` is the position of the refused transfer in a linked posting.
+    ``index`` is the position of the refused transfer in a linked posting; ``account_id`` the
+    account at fault, where one is (a limit, a closed account, another bank's account). Callers
+    route the refusal by these facts, never by the words of ``message``, which are for logs.
     """
 
-    def __init__(self, code: ErrorCode, message: str = "", *, index: int | None = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str = "",
+        *,
+        index: int | None = None,
+        account_id: int | None = None,
+    ) -> None:
         self.code = code
         self.message = message or code.value.replace("_", " ")
         self.index = index
+        self.account_id = account_id
         super().__init__(f"{code.value}: {self.message}")

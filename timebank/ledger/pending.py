@@ -66,10 +66,16 @@ def pend(
     target = _usable_account(accounts, request.to_account_id, request, 0)
     # an early answer if it could not be confirmed today; confirmation checks again
     if source.floor is not None and source.balance - request.amount < source.floor:
-        raise LedgerError(ErrorCode.EXCEEDS_FLOOR, f"account {source.id} would go below its floor")
+        raise LedgerError(
+            ErrorCode.EXCEEDS_FLOOR,
+            f"account {source.id} would go below its floor",
+            account_id=source.id,
+        )
     if target.ceiling is not None and target.balance + request.amount > target.ceiling:
         raise LedgerError(
-            ErrorCode.EXCEEDS_CEILING, f"account {target.id} would go above its ceiling"
+            ErrorCode.EXCEEDS_CEILING,
+            f"account {target.id} would go above its ceiling",
+            account_id=target.id,
         )
     pending = PendingTransfer(
         bank_id=request.bank_id,
@@ -119,7 +125,7 @@ def confirm(
         idempotency_key=f"pending:{pending.id}",
         outcome_areas=tuple(pending.outcome_areas or ()),
     )
-    (transfer,) = _post_batch(session, [request], [None], by_user_id, now)
+    transfer = _post_batch(session, [request], [None], by_user_id, now).transfer
     _end(
         session,
         pending,

@@ -1,17 +1,22 @@
-"""The base of every page's form: text arrives without characters no keyboard types.
+"""The base of every page's form, and the one idempotency key every posting form carries.
 
-A NUL or another control character pasted from a spreadsheet would be refused by PostgreSQL
-(a 500) and is never meant; tab, line feed and carriage return stay.
+Text arrives without characters no keyboard types: a NUL or another control character pasted
+from a spreadsheet would be refused by PostgreSQL (a 500) and is never meant; tab, line feed
+and carriage return stay.
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField
+from wtforms import Field, HiddenField, StringField
 from wtforms.fields.core import UnboundField
+from wtforms.utils import unset_value
+from wtforms.validators import InputRequired, Optional, Regexp
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -28,3 +33,35 @@ class Form(FlaskForm):
                 filters = options.get("filters", unbound_field.kwargs.get("filters", ()))
                 options = {**options, "filters": [without_control_characters, *filters]}
             return super().bind_field(form, unbound_field, options)  # type: ignore[misc]
+
+
+#: The shape of a key made by :func:`new_key` (and of the keys older forms made): anything else
+#: is refused before it reaches the books.
+KEY_SHAPE = r"^[0-9A-Za-z_-]{1,50}$"
+#: The words for a key that is missing or not of that shape.
+EXPIRED = _l("This form has expired. Please try again.")
+
+
+def new_key() -> str:
+    """A fresh idempotency key, made once, when a form is shown."""
+    return uuid.uuid4().hex
+
+
+class IdempotencyKeyField(HiddenField):
+    """Made when the form is shown, so a form sent twice (a double tap, a resent page) posts
+    once. A key of another shape is refused as an expired form, and a fresh key is put in its
+    place so that the form can be sent again. ``required`` refuses a form sent without one."""
+
+    def __init__(self, *, required: bool = False, **kwargs: Any) -> None:
+        first = InputRequired(EXPIRED) if required else Optional()
+        super().__init__(validators=[first, Regexp(KEY_SHAPE, message=EXPIRED)], **kwargs)
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        super().process(formdata, data, extra_filters)
+        if formdata is None or not formdata:
+            # the form is being shown, not sent: this is the one place a key is made
+            self.data = new_key()
+
+    def post_validate(self, form: Any, validation_stopped: bool) -> None:
+        if self.errors:
+            self.data = new_key()

@@ -1,9 +1,10 @@
 """Exchanges (every transfer of hours in a bank), reversals, and help waiting to be confirmed.
 
-Posting goes through :func:`timebank.ledger.post`, as the pages' logging form does. The
-client's ``Idempotency-Key`` becomes the ledger's key (as ``api:<key>``, apart from the pages'
-keys), so the ledger itself tells a retry (the original transfer comes back, nothing is written)
-from a different request under the same key (``idempotency_key_reused``).
+Recording goes through :mod:`timebank.exchanges.operations`, as the pages' logging form does.
+The client's ``Idempotency-Key`` becomes the ledger's key (as ``api:<key>``, apart from the
+pages' keys), so the ledger itself tells a retry (the original transfer comes back, nothing is
+written, not even to the audit trail) from a different request under the same key
+(``idempotency_key_reused``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from flask import Response, request
 from sqlalchemy import select
 
-from timebank import audit, ledger
+from timebank import exchanges
 from timebank.api.access import (
     brokered_bank,
     brokered_pending,
@@ -39,6 +40,7 @@ from timebank.api.schemas import (
 )
 from timebank.banks.models import Bank
 from timebank.db import utcnow
+from timebank.exchanges import HelpDetails
 from timebank.extensions import db
 from timebank.ledger import (
     Account,
@@ -46,14 +48,11 @@ from timebank.ledger import (
     PendingStatus,
     PendingTransfer,
     Transfer,
-    TransferKind,
     TransferNote,
     TransferOutcome,
-    TransferRequest,
     Unit,
 )
 from timebank.members.models import Member, Skill
-from timebank.members.operations import member_account
 from timebank.users.current import user
 from timebank.users.models import Role
 
@@ -230,36 +229,24 @@ def create_exchange(bank_id: int, data: dict[str, Any]) -> Response:
     key = _idempotency_key()
     provider = _member_in(bank, data["provider_id"], "provider_id")
     receiver = _member_in(bank, data["receiver_id"], "receiver_id")
-    transfer_request = TransferRequest(
-        bank_id=bank.id,
-        unit=Unit.HOURS,
-        kind=TransferKind.EXCHANGE,
-        from_account_id=member_account(db.session, receiver.id).id,
-        to_account_id=member_account(db.session, provider.id).id,
-        amount=data["minutes"],
-        given_on=data.get("date"),
-        skill_id=_skill_in(bank, data.get("skill")),
-        note=data.get("note") or None,
-        idempotency_key=f"api:{key}" if key else None,
-        # sorted, so the same areas in another order are the same request
-        outcome_areas=tuple(sorted(data.get("outcome_areas") or ())),
+    posted = exchanges.record_exchange(
+        db.session,
+        provider=provider,
+        receiver=receiver,
+        help=HelpDetails(
+            minutes=data["minutes"],
+            given_on=data.get("date"),
+            skill_id=_skill_in(bank, data.get("skill")),
+            note=data.get("note") or None,
+            outcome_areas=tuple(data.get("outcome_areas") or ()),
+            idempotency_key=f"api:{key}" if key else None,
+        ),
+        by_user_id=user().id,
+        via="api",
     )
-    now = utcnow()
-    transfer = ledger.post(db.session, transfer_request, recorded_by_id=user().id, now=now)
-    # a replay comes back as the transfer first written, at its own time
-    replayed = transfer.recorded_at != now
-    if not replayed:
-        audit.record(
-            db.session,
-            "exchange.posted",
-            user_id=user().id,
-            bank_id=bank.id,
-            subject=f"transfer:{transfer.id}",
-            details={"via": "api"},
-        )
-    body = exchange_bodies([transfer])[0]
+    body = exchange_bodies([posted.transfer])[0]
     db.session.commit()
-    if replayed:
+    if posted.replayed:
         return ok(ExchangeOut, body, **{"Idempotent-Replayed": "true"})
     return created(ExchangeOut, body)
 
@@ -328,14 +315,8 @@ def reverse_exchange(transfer_id: int, data: dict[str, Any]) -> Response:
     """Brokers of the bank (and admins). Nothing is deleted: a new transfer mirrors the old
     one, with the reason. A transfer is reversed at most once, so a retry answers 409."""
     transfer = brokered_transfer(transfer_id)
-    reversal = ledger.reverse(db.session, transfer.id, data["reason"], by=user().id)
-    audit.record(
-        db.session,
-        "transfer.reversed",
-        user_id=user().id,
-        bank_id=transfer.bank_id,
-        subject=f"transfer:{transfer.id}",
-        details={"reversal": reversal.id, "via": "api"},
+    reversal = exchanges.reverse_exchange(
+        db.session, transfer, data["reason"], by_user_id=user().id, via="api"
     )
     body = exchange_bodies([reversal])[0]
     db.session.commit()
@@ -385,21 +366,11 @@ def list_pending(bank_id: int, args: dict[str, Any]) -> Response:
 def confirm_pending(pending_id: int) -> Response:
     """Posts the exchange. Confirming again returns the same exchange, so a retry is safe."""
     pending = brokered_pending(pending_id)
-    if pending.status == PendingStatus.POSTED and pending.transfer_id is not None:
-        transfer = db.session.get(Transfer, pending.transfer_id)
-        assert transfer is not None
-        return ok(ExchangeOut, exchange_bodies([transfer])[0], **{"Idempotent-Replayed": "true"})
-    transfer = ledger.confirm(db.session, pending.id, by_user_id=user().id)
-    audit.record(
-        db.session,
-        "pending.confirmed",
-        user_id=user().id,
-        bank_id=pending.bank_id,
-        subject=f"pending:{pending.id}",
-        details={"transfer": transfer.id, "via": "api"},
-    )
-    body = exchange_bodies([transfer])[0]
+    posted = exchanges.confirm_pending(db.session, pending, by_user_id=user().id, via="api")
+    body = exchange_bodies([posted.transfer])[0]
     db.session.commit()
+    if posted.replayed:
+        return ok(ExchangeOut, body, **{"Idempotent-Replayed": "true"})
     return created(ExchangeOut, body)
 
 
@@ -416,16 +387,9 @@ def confirm_pending(pending_id: int) -> Response:
 def void_pending(pending_id: int, data: dict[str, Any]) -> Response:
     """Declining again answers the same, so a retry is safe."""
     pending = brokered_pending(pending_id)
-    if pending.status != PendingStatus.VOIDED:
-        ledger.void(db.session, pending.id, data.get("reason", ""), by_user_id=user().id)
-        audit.record(
-            db.session,
-            "pending.declined",
-            user_id=user().id,
-            bank_id=pending.bank_id,
-            subject=f"pending:{pending.id}",
-            details={"via": "api"},
-        )
+    exchanges.decline_pending(
+        db.session, pending, data.get("reason", ""), by_user_id=user().id, via="api"
+    )
     body = pending_bodies([pending])[0]
     db.session.commit()
     return ok(PendingOut, body)

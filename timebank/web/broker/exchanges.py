@@ -6,7 +6,6 @@ resubmitted page posts once. Ledger refusals come back in plain words beside the
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -15,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from timebank import audit, ledger
+from timebank import exchanges, ledger
 from timebank.banks.models import Bank
-from timebank.banks.operations import pot_account
 from timebank.db import id_from_text, utcnow
+from timebank.exchanges import HelpDetails, HelpRefused
 from timebank.extensions import db
 from timebank.grants.operations import grant_of_transfer
 from timebank.i18n import format_minutes
@@ -30,11 +29,9 @@ from timebank.ledger import (
     PendingTransfer,
     Transfer,
     TransferKind,
-    TransferRequest,
     Unit,
 )
 from timebank.members.models import Member, MemberSkill, MemberSkillStatus, SkillDirection
-from timebank.members.operations import member_account
 from timebank.web.access import bank_or_404, broker_required, member_or_404, transfer_or_404, user
 from timebank.web.broker import bp
 from timebank.web.broker.forms import (
@@ -55,10 +52,8 @@ OLD_DATE = timedelta(days=90)
 
 def _prepare(form, bank: Bank) -> None:  # type: ignore[no-untyped-def]
     form.skill.choices = skill_choices(bank.id, _("Choose"))
-    if request.method == "GET":
-        form.idempotency_key.data = uuid.uuid4().hex
-        if hasattr(form, "given_on"):
-            form.given_on.data = bank.today()
+    if request.method == "GET" and hasattr(form, "given_on"):
+        form.given_on.data = bank.today()
 
 
 def _check_date(form, bank: Bank) -> bool:  # type: ignore[no-untyped-def]
@@ -105,13 +100,9 @@ def _members_list(form, name: str, bank: Bank) -> list[Member]:  # type: ignore[
     return members if not problems else []
 
 
-def _explain(error: LedgerError, accounts: dict[int, Member | None], gift: bool = False) -> str:
-    """A ledger refusal in the words a broker would use."""
-    member = None
-    if error.code in (ErrorCode.EXCEEDS_FLOOR, ErrorCode.EXCEEDS_CEILING, ErrorCode.ACCOUNT_CLOSED):
-        for account_id, candidate in accounts.items():
-            if f"account {account_id} " in error.message:
-                member = candidate
+def _explain(error: LedgerError, gift: bool = False) -> str:
+    """A refusal by the books in the words a broker would use, naming the member at fault."""
+    member = error.member if isinstance(error, HelpRefused) else None
     name = member.display_name if member else _("the community pot")
     if error.code == ErrorCode.EXCEEDS_FLOOR and gift:
         return _(
@@ -141,45 +132,32 @@ def _explain(error: LedgerError, accounts: dict[int, Member | None], gift: bool 
     return _("This could not be recorded (%(code)s).", code=error.code.value)
 
 
-def _field_for(error: LedgerError, roles: dict[str, int]) -> str:
-    """Which field a refusal belongs beside."""
-    for field, account_id in roles.items():
-        if f"account {account_id} " in error.message:
-            return field
-    if error.code == ErrorCode.DATE_IN_FUTURE:
-        return "given_on"
-    if error.code == ErrorCode.AMOUNT_TOO_LARGE:
-        return "hours"
-    return next(iter(roles), "hours")
+def _show_refusal(  # type: ignore[no-untyped-def]
+    form, error: HelpRefused, fields: tuple[str, ...], gift: bool = False
+) -> None:
+    """Put a refusal beside the field of the member at fault (the refusal names their part),
+    or beside the date or the hours when it is about those; ``fields[0]`` otherwise."""
+    if error.code == ErrorCode.DATE_IN_FUTURE and hasattr(form, "given_on"):
+        name = "given_on"
+    elif error.code == ErrorCode.AMOUNT_TOO_LARGE:
+        name = "hours"
+    elif error.role in fields:
+        name = error.role
+    else:
+        name = fields[0]
+    field = getattr(form, name)
+    field.errors = [*field.errors, _explain(error, gift)]
 
 
-def _help_request(  # type: ignore[no-untyped-def]
-    form,
-    bank: Bank,
-    kind: TransferKind,
-    paying: Account,
-    earning: Account,
-    part: int | None = None,
-    **extra: object,
-) -> TransferRequest:
-    """A request to post help described by one of the help forms. ``part`` numbers the
-    transfers of a linked posting, so each has its own key derived from the form's."""
-    key = form.idempotency_key.data or None
-    if key and part is not None:
-        key = f"{key}:{part}"
-    return TransferRequest(
-        bank_id=bank.id,
-        unit=Unit.HOURS,
-        kind=kind,
-        from_account_id=paying.id,
-        to_account_id=earning.id,
-        amount=form.total_minutes,
+def _details(form) -> HelpDetails:  # type: ignore[no-untyped-def]
+    """The help a form describes: how long, when, what, why it mattered, and the form's key."""
+    return HelpDetails(
+        minutes=form.total_minutes,
         given_on=form.given_on.data,
         skill_id=int(form.skill.data),
         note=form.note.data or None,
-        idempotency_key=key,
         outcome_areas=tuple(form.outcome_areas.data or ()),
-        **extra,  # type: ignore[arg-type]
+        idempotency_key=form.idempotency_key.data or None,
     )
 
 
@@ -213,27 +191,21 @@ def log_exchange(bank_id: int) -> str | Response:
             form.receiver.errors = [*form.receiver.errors, _("Choose two different members.")]
             ok = False
         if provider and receiver and ok:
-            paying = member_account(db.session, receiver.id)
-            earning = member_account(db.session, provider.id)
-            request_ = _help_request(
-                form,
-                bank,
-                TransferKind.EXCHANGE,
-                paying,
-                earning,
-                answers_request_id=answered.id if answered else None,
-            )
             try:
-                transfer = ledger.post(db.session, request_, recorded_by_id=user().id)
-            except LedgerError as error:
+                posted = exchanges.record_exchange(
+                    db.session,
+                    provider=provider,
+                    receiver=receiver,
+                    help=_details(form),
+                    answers_request_id=answered.id if answered else None,
+                    by_user_id=user().id,
+                )
+            except HelpRefused as error:
                 db.session.rollback()
-                field = _field_for(error, {"receiver": paying.id, "provider": earning.id})
-                getattr(form, field).errors = [
-                    *getattr(form, field).errors,
-                    _explain(error, {paying.id: receiver, earning.id: provider}),
-                ]
+                _show_refusal(form, error, ("receiver", "provider"))
             else:
-                return _posted(bank, transfer, "exchange.posted")
+                db.session.commit()
+                return _recorded(bank, posted.transfer)
     return render_template(
         "broker/log_exchange.html",
         bank=bank,
@@ -257,39 +229,8 @@ def _request_or_404(bank: Bank, request_id: int | None) -> MemberSkill:
     return wanted
 
 
-def _post_help_batch(
-    bank: Bank, requests: list[TransferRequest], action: str
-) -> list[Transfer] | LedgerError:
-    """Post linked help all-or-nothing and record it in the audit trail; on a refusal, nothing
-    is written and the refusal comes back for the form to explain."""
-    try:
-        transfers = ledger.post_linked(db.session, requests, recorded_by_id=user().id)
-    except LedgerError as error:
-        db.session.rollback()
-        return error
-    audit.record(
-        db.session,
-        action,
-        user_id=user().id,
-        bank_id=bank.id,
-        subject=f"batch:{transfers[0].batch}" if transfers[0].batch else "",
-        details={"transfers": [t.id for t in transfers]},
-    )
-    db.session.commit()
-    return transfers
-
-
 def _recorded(bank: Bank, transfer: Transfer) -> Response:
     return redirect(url_for("broker.exchange", bank_id=bank.id, transfer_id=transfer.id, done=1))
-
-
-def _posted(bank: Bank, transfer: Transfer, action: str) -> Response:
-    """Record a single posting in the audit trail, commit, and show its confirmation."""
-    audit.record(
-        db.session, action, user_id=user().id, bank_id=bank.id, subject=f"transfer:{transfer.id}"
-    )
-    db.session.commit()
-    return _recorded(bank, transfer)
 
 
 @bp.route("/banks/<int:bank_id>/exchanges/group", methods=["GET", "POST"])
@@ -311,19 +252,20 @@ def log_group_exchange(bank_id: int) -> str | Response:
             ]
             ok = False
         if provider and receivers and ok:
-            earning = member_account(db.session, provider.id)
-            paying = {r.id: member_account(db.session, r.id) for r in receivers}
-            requests = [
-                _help_request(form, bank, TransferKind.GROUP_EXCHANGE, paying[r.id], earning, n)
-                for n, r in enumerate(receivers)
-            ]
-            result = _post_help_batch(bank, requests, "group_exchange.posted")
-            if not isinstance(result, LedgerError):
-                return _recorded(bank, result[0])
-            who = receivers[result.index or 0]
-            message = _explain(result, {paying[who.id].id: who, earning.id: provider})
-            target = form.provider if f"account {earning.id} " in result.message else form.receivers
-            target.errors = [*target.errors, message]
+            try:
+                posted = exchanges.record_group(
+                    db.session,
+                    provider=provider,
+                    receivers=receivers,
+                    help=_details(form),
+                    by_user_id=user().id,
+                )
+            except HelpRefused as error:
+                db.session.rollback()
+                _show_refusal(form, error, ("receivers", "provider"))
+            else:
+                db.session.commit()
+                return _recorded(bank, posted.transfer)
     return render_template(
         "broker/log_group.html", bank=bank, form=form, people=datalist_members(bank), label=label
     )
@@ -341,20 +283,20 @@ def pot_credit(bank_id: int) -> str | Response:
         members = _members_list(form, "members", bank)
         ok = form.check_duration() & _check_date(form, bank)
         if members and ok:
-            pot = pot_account(db.session, bank.id)
-            earning = {m.id: member_account(db.session, m.id) for m in members}
-            requests = [
-                _help_request(form, bank, TransferKind.POT_CREDIT, pot, earning[m.id], n)
-                for n, m in enumerate(members)
-            ]
-            result = _post_help_batch(bank, requests, "pot_credit.posted")
-            if not isinstance(result, LedgerError):
-                return _recorded(bank, result[0])
-            who = members[result.index or 0]
-            form.members.errors = [
-                *form.members.errors,
-                _explain(result, {earning[who.id].id: who}),
-            ]
+            try:
+                posted = exchanges.credit_from_pot(
+                    db.session,
+                    bank=bank,
+                    members=members,
+                    help=_details(form),
+                    by_user_id=user().id,
+                )
+            except HelpRefused as error:
+                db.session.rollback()
+                _show_refusal(form, error, ("members",))
+            else:
+                db.session.commit()
+                return _recorded(bank, posted.transfer)
     return render_template(
         "broker/pot_credit.html", bank=bank, form=form, people=datalist_members(bank), label=label
     )
@@ -366,47 +308,36 @@ def gift(bank_id: int) -> str | Response:
     """Hours given without help in return: between members, to the pot, or from it."""
     bank = bank_or_404(bank_id)
     form = GiftForm()
-    if request.method == "GET":
-        form.idempotency_key.data = uuid.uuid4().hex
     if form.validate_on_submit():
-        ends: dict[str, tuple[Account, Member | None] | None] = {}
+        ends: dict[str, Member | None] = {}
+        found_all = True
         for name in ("giver", "recipient"):
             field = getattr(form, name)
             if (field.data or "").strip().lower() in (POT, _("pot").lower()):
-                ends[name] = (pot_account(db.session, bank.id), None)
+                ends[name] = None
             else:
-                found = _member_field(form, name, bank)
-                ends[name] = (member_account(db.session, found.id), found) if found else None
+                ends[name] = _member_field(form, name, bank)
+                found_all = found_all and ends[name] is not None
         if form.total_minutes <= 0:
             form.hours.errors = [*form.hours.errors, _("Enter how many hours to give")]
-        elif ends["giver"] and ends["recipient"]:
-            (source, giver), (target, recipient) = ends["giver"], ends["recipient"]
+        elif found_all:
             try:
-                transfer = ledger.post(
+                posted = exchanges.give_gift(
                     db.session,
-                    TransferRequest(
-                        bank_id=bank.id,
-                        unit=Unit.HOURS,
-                        kind=TransferKind.GIFT,
-                        from_account_id=source.id,
-                        to_account_id=target.id,
-                        amount=form.total_minutes,
-                        note=form.note.data or None,
-                        idempotency_key=form.idempotency_key.data or None,
-                    ),
-                    recorded_by_id=user().id,
+                    bank=bank,
+                    giver=ends["giver"],
+                    recipient=ends["recipient"],
+                    minutes=form.total_minutes,
+                    note=form.note.data or None,
+                    idempotency_key=form.idempotency_key.data or None,
+                    by_user_id=user().id,
                 )
-            except LedgerError as error:
+            except HelpRefused as error:
                 db.session.rollback()
-                field = _field_for(error, {"giver": source.id, "recipient": target.id})
-                if error.code == ErrorCode.AMOUNT_TOO_LARGE:
-                    field = "hours"
-                getattr(form, field).errors = [
-                    *getattr(form, field).errors,
-                    _explain(error, {source.id: giver, target.id: recipient}, gift=True),
-                ]
+                _show_refusal(form, error, ("giver", "recipient"), gift=True)
             else:
-                return _posted(bank, transfer, "gift.posted")
+                db.session.commit()
+                return _recorded(bank, posted.transfer)
     return render_template(
         "broker/gift.html", bank=bank, form=form, people=datalist_members(bank), label=label
     )
@@ -499,20 +430,13 @@ def reverse_exchange(bank_id: int, transfer_id: int) -> str | Response:
         problem = _("This has already been reversed.")
     if problem is None and form.validate_on_submit():
         try:
-            reversal = ledger.reverse(db.session, transfer.id, form.reason.data or "", by=user().id)
-        except LedgerError as error:
-            db.session.rollback()
-            sides = {a.id: m for a, m, _amount in _sides([transfer])[0]}
-            form.reason.errors = [*form.reason.errors, _explain(error, sides)]
-        else:
-            audit.record(
-                db.session,
-                "transfer.reversed",
-                user_id=user().id,
-                bank_id=bank.id,
-                subject=f"transfer:{transfer.id}",
-                details={"reversal": reversal.id},
+            reversal = exchanges.reverse_exchange(
+                db.session, transfer, form.reason.data or "", by_user_id=user().id
             )
+        except HelpRefused as error:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, _explain(error)]
+        else:
             db.session.commit()
             flash(_("The exchange is reversed. Both members' statements show the correction."))
             return redirect(url_for("broker.exchange", bank_id=bank.id, transfer_id=reversal.id))
@@ -575,25 +499,20 @@ def confirm_pending(bank_id: int, pending_id: int) -> Response:
     bank = bank_or_404(bank_id)
     pending = _pending_or_404(bank, pending_id)
     try:
-        transfer = ledger.confirm(db.session, pending.id, by_user_id=user().id)
-    except LedgerError as error:
+        posted = exchanges.confirm_pending(db.session, pending, by_user_id=user().id)
+    except HelpRefused as error:
         db.session.rollback()
         flash(
-            _explain(error, {})
+            _explain(error)
             if error.code != ErrorCode.PENDING_EXPIRED
             else _("That was not confirmed within 30 days, so it has lapsed.")
         )
         return redirect(url_for("broker.pending_exchanges", bank_id=bank.id))
-    audit.record(
-        db.session,
-        "pending.confirmed",
-        user_id=user().id,
-        bank_id=bank.id,
-        subject=f"pending:{pending.id}",
-        details={"transfer": transfer.id},
-    )
     db.session.commit()
-    return redirect(url_for("broker.exchange", bank_id=bank.id, transfer_id=transfer.id, done=1))
+    if posted.replayed:  # confirmed before (a second tap, or another broker): nothing moved now
+        flash(_("That has already been dealt with."))
+        return redirect(url_for("broker.exchange", bank_id=bank.id, transfer_id=posted.transfer.id))
+    return _recorded(bank, posted.transfer)
 
 
 @bp.post("/banks/<int:bank_id>/pending/<int:pending_id>/decline")
@@ -603,9 +522,9 @@ def decline_pending(bank_id: int, pending_id: int) -> Response:
     bank = bank_or_404(bank_id)
     pending = _pending_or_404(bank, pending_id)
     try:
-        ledger.void(
+        exchanges.decline_pending(
             db.session,
-            pending.id,
+            pending,
             without_control_characters(request.form.get("reason", ""))[:500],
             by_user_id=user().id,
         )
@@ -613,13 +532,6 @@ def decline_pending(bank_id: int, pending_id: int) -> Response:
         db.session.rollback()
         flash(_("That has already been dealt with."))
     else:
-        audit.record(
-            db.session,
-            "pending.declined",
-            user_id=user().id,
-            bank_id=bank.id,
-            subject=f"pending:{pending.id}",
-        )
         db.session.commit()
         flash(_("Declined. No hours were moved."))
     return redirect(url_for("broker.pending_exchanges", bank_id=bank.id))

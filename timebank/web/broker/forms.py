@@ -31,7 +31,7 @@ from wtforms.validators import (
 from timebank.ledger import OutcomeArea
 from timebank.members.catalogue import N_
 from timebank.members.models import CheckStatus, ContactMethod, MemberKind
-from timebank.web.forms import Form
+from timebank.web.forms import Form, IdempotencyKeyField
 
 #: The eight outcome areas, finishing the sentence "Older people in local communities..."
 OUTCOME_LABELS = {
@@ -221,8 +221,7 @@ class HelpDetailsMixin(DurationMixin):
         choices=[(area.value, _l(label)) for area, label in OUTCOME_LABELS.items()],
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
-    #: Made when the form is shown, so sending it twice records the help once.
-    idempotency_key = HiddenField()
+    idempotency_key = IdempotencyKeyField()
 
 
 class ExchangeForm(HelpDetailsMixin, Form):
@@ -290,7 +289,7 @@ class GiftForm(Form):
     )
     minutes = SelectField(_l("Minutes"), choices=MINUTES, default="0")
     note = TextAreaField(_l("Why?"), validators=[Optional(), Length(max=1000)])
-    idempotency_key = HiddenField()
+    idempotency_key = IdempotencyKeyField()
 
     @property
     def total_minutes(self) -> int:

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, RadioField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateField, RadioField, SelectField, TextAreaField
+from wtforms.validators import Length, Optional
 
-from timebank.web.forms import Form
+from timebank.web.forms import Form, IdempotencyKeyField
 
 #: How far back a member may record help on their own pages; older help goes through a broker.
 MAX_DAYS_BACK = 90
 #: Up to a day of help, in whole hours and quarter hours.
 HOURS = [(str(h), str(h)) for h in range(0, 25)]
 MINUTES = [("0", "0"), ("15", "15"), ("30", "30"), ("45", "45")]
-KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 
 
 class RecordForm(Form):
@@ -41,7 +39,8 @@ class RecordForm(Form):
         default="today",
     )
     other_day = DateField(_l("Which day?"), validators=[Optional()])
-    key = HiddenField(validators=[DataRequired()])
+    #: One key per filled-in form: sending it twice records the help once.
+    key = IdempotencyKeyField(required=True)
 
     @property
     def total_minutes(self) -> int:
@@ -93,9 +92,6 @@ class RecordForm(Form):
                     _l("That is more than 90 days ago. Please ring your broker to record it."),
                 ]
                 valid = False
-        if not KEY_PATTERN.match(self.key.data or ""):
-            self.key.errors = [*self.key.errors, _l("This form has expired. Please try again.")]
-            valid = False
         return valid
 
 

@@ -8,7 +8,6 @@ supporter's row first and answers 404 for anyone else.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Any
 
@@ -26,9 +25,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from timebank import audit, ledger, statements
+from timebank import audit, exchanges, ledger, statements
+from timebank.exchanges import HelpDetails, HelpRefused
 from timebank.extensions import db
-from timebank.ledger import ErrorCode, LedgerError, TransferKind, TransferRequest, Unit
+from timebank.ledger import ErrorCode, LedgerError, TransferKind
 from timebank.members import member_view, skills
 from timebank.members.models import Member, MemberSkillStatus, Skill, SkillDirection
 from timebank.members.operations import member_account
@@ -105,8 +105,8 @@ def home() -> str:
 
 def _explain(error: LedgerError, member: Member, other: Member | None = None) -> str:
     """A refusal from the books, in plain words for the member."""
-    account = member_account(db.session, member.id)
-    about_me = f"account {account.id} " in error.message
+    at_fault = error.member if isinstance(error, HelpRefused) else None
+    about_me = at_fault is not None and at_fault.id == member.id
     name = other.display_name if other is not None else _("the other member")
     if error.code == ErrorCode.PENDING_EXPIRED:
         return _("This was not answered within 30 days, so it has lapsed.")
@@ -141,20 +141,15 @@ def confirm(pending_id: int) -> Response:
     member = _me()
     pending = member_view.pending_to_answer(db.session, member, pending_id) or abort(404)
     try:
-        transfer = ledger.confirm(db.session, pending.id, by_member_id=member.id)
+        posted = exchanges.confirm_pending(db.session, pending, by_member_id=member.id)
     except LedgerError as error:
         db.session.rollback()
         flash(_explain(error, member))
         return redirect(url_for("member.home"))
-    audit.record(
-        db.session,
-        "pending.confirmed",
-        user_id=None,
-        bank_id=member.bank_id,
-        subject=f"pending:{pending_id}",
-        details={"transfer": transfer.id, "by_member": member.id},
-    )
     db.session.commit()
+    if posted.replayed:  # a second tap: nothing more moved
+        flash(_("This has already been answered."))
+        return redirect(url_for("member.home"))
     flash(_("Thank you. The hours are now in the bank."))
     return redirect(url_for("member.home"))
 
@@ -166,22 +161,17 @@ def decline(pending_id: int) -> Response:
     member = _me()
     pending = member_view.pending_to_answer(db.session, member, pending_id) or abort(404)
     try:
-        ledger.void(
-            db.session, pending.id, "the member said it did not happen", by_member_id=member.id
+        declined = exchanges.decline_pending(
+            db.session, pending, "the member said it did not happen", by_member_id=member.id
         )
     except LedgerError as error:
         db.session.rollback()
         flash(_explain(error, member))
         return redirect(url_for("member.home"))
-    audit.record(
-        db.session,
-        "pending.declined",
-        user_id=None,
-        bank_id=member.bank_id,
-        subject=f"pending:{pending_id}",
-        details={"by_member": member.id},
-    )
     db.session.commit()
+    if declined.replayed:
+        flash(_("This has already been answered."))
+        return redirect(url_for("member.home"))
     flash(_("Thank you. We will not count it. Your broker may ring to check."))
     return redirect(url_for("member.home"))
 
@@ -338,8 +328,6 @@ def record() -> tuple[str, int]:
     """Step 1 of 2: who, what, how long and when."""
     member = _me()
     form = _record_form(member)
-    # one key per filled-in form: sending it twice records the help once
-    form.key.data = uuid.uuid4().hex
     return _record_page(member, form)
 
 
@@ -387,36 +375,22 @@ def record_send() -> Response | tuple[str, int]:
     receiver = db.session.get(Member, form.receiver.data)
     if receiver is None or receiver.bank_id != member.bank_id:
         abort(404)
-    key = f"member:{member.id}:{form.key.data}"
-    transfer = TransferRequest(
-        bank_id=member.bank_id,
-        unit=Unit.HOURS,
-        kind=TransferKind.EXCHANGE,
-        # the member who received the help pays; the one who gave it earns
-        from_account_id=member_account(db.session, receiver.id).id,
-        to_account_id=member_account(db.session, member.id).id,
-        amount=form.total_minutes,
+    help_given = HelpDetails(
+        minutes=form.total_minutes,
         given_on=form.given_on(today),
         skill_id=form.skill.data,
-        idempotency_key=key,
+        # the member's own keys, apart from the brokers' and the API's
+        idempotency_key=f"member:{member.id}:{form.key.data}",
     )
-    already = member_view.pending_with_key(db.session, member.bank_id, key)
     try:
-        pending = ledger.pend(db.session, transfer, by_member_id=member.id)
+        recorded = exchanges.record_pending(
+            db.session, provider=member, receiver=receiver, help=help_given
+        )
     except LedgerError as error:
         db.session.rollback()
         return _check_page(member, form, today, _explain(error, member, receiver)), 400
-    if already is None:
-        audit.record(
-            db.session,
-            "pending.recorded",
-            user_id=None,
-            bank_id=member.bank_id,
-            subject=f"pending:{pending.id}",
-            details={"by_member": member.id, "minutes": pending.amount},
-        )
     db.session.commit()
-    return redirect(url_for("member.record_sent", pending_id=pending.id))
+    return redirect(url_for("member.record_sent", pending_id=recorded.pending.id))
 
 
 @bp.get("/record/sent/<int:pending_id>")
