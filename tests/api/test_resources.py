@@ -219,6 +219,11 @@ def test_a_replay_returns_the_first_transfer_and_writes_nothing(
     assert count(session) == before
     session.expire_all()
     assert member_account(session, world.joan.id).balance == -60
+    # one record in the audit trail, from the first request
+    trail = session.scalars(
+        select(AuditEvent).where(AuditEvent.subject == f"transfer:{first.json['id']}")
+    ).all()
+    assert [(e.action, e.details) for e in trail] == [("exchange.posted", {"via": "api"})]
 
 
 def test_a_key_reused_with_another_body_is_refused(exchange, session: Session) -> None:
@@ -415,6 +420,18 @@ def test_confirming_and_declining_pending_help(api: Api, world: World, session: 
     assert api("GET", f"/banks/{world.bank.id}/pending").json["items"] == []
     assert api("POST", f"/pending/{second}/confirm", "other_coordinator").status_code == 404
     assert api("GET", f"/members/{world.joan.id}").json["balance_minutes"] == -30
+    # each retry answered the same and left no second record in the audit trail
+    session.expire_all()
+    trail = [
+        (e.action, e.subject)
+        for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.action.like("pending.%")).order_by(AuditEvent.id)
+        )
+    ]
+    assert trail == [
+        ("pending.confirmed", f"pending:{first}"),
+        ("pending.declined", f"pending:{second}"),
+    ]
 
 
 def test_skills(api: Api, world: World) -> None:

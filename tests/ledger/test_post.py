@@ -53,13 +53,17 @@ def books(session: Session, make_bank, make_member, account_of) -> Books:
     return Books(bank, joan, seamus, pot_account(session, bank.id))
 
 
-def refused(session: Session, code: ErrorCode, request: TransferRequest, **kwargs: object) -> None:
+def refused(
+    session: Session, code: ErrorCode, request: TransferRequest, **kwargs: object
+) -> LedgerError:
+    """The refusal of ``request``, checked to have the code and to have written nothing."""
     before = session.scalar(select(func.count(Transfer.id)))
     with pytest.raises(LedgerError) as raised:
         ledger.post(session, request, **kwargs)
     assert raised.value.code == code
     session.commit()
     assert session.scalar(select(func.count(Transfer.id))) == before, "a refusal wrote something"
+    return raised.value
 
 
 def balance(session: Session, account: Account) -> int:
@@ -141,33 +145,42 @@ def test_unit_mismatch_is_refused(session: Session, books: Books) -> None:
         session, bank_id=books.bank.id, unit=Unit.GBP, kind=AccountKind.GRANT, label="grant"
     )
     session.commit()
-    refused(session, ErrorCode.UNIT_MISMATCH, books.exchange(to_account_id=grant.id))
+    error = refused(session, ErrorCode.UNIT_MISMATCH, books.exchange(to_account_id=grant.id))
+    assert error.account_id == grant.id
 
 
 def test_bank_mismatch_is_refused(
     session: Session, books: Books, make_bank, make_member, account_of
 ) -> None:
     elsewhere = account_of(make_member(make_bank(), "Oonagh Quinn"))
-    refused(session, ErrorCode.BANK_MISMATCH, books.exchange(to_account_id=elsewhere.id))
+    error = refused(session, ErrorCode.BANK_MISMATCH, books.exchange(to_account_id=elsewhere.id))
+    assert error.account_id == elsewhere.id
 
 
 def test_account_closed_is_refused(session: Session, books: Books) -> None:
     ledger.close_account(session, books.seamus.id)
     session.commit()
-    refused(session, ErrorCode.ACCOUNT_CLOSED, books.exchange())
+    # the refusal names the account, so a form can put it beside the right member
+    assert (
+        refused(session, ErrorCode.ACCOUNT_CLOSED, books.exchange()).account_id == books.seamus.id
+    )
 
 
 def test_exceeds_floor_is_refused(session: Session, books: Books) -> None:
     ledger.post(session, books.exchange(600))  # Joan reaches the -10 hour floor exactly
     session.commit()
-    refused(session, ErrorCode.EXCEEDS_FLOOR, books.exchange(15))
+    error = refused(session, ErrorCode.EXCEEDS_FLOOR, books.exchange(15))
+    assert error.account_id == books.joan.id
     assert balance(session, books.joan) == -600
 
 
 def test_exceeds_ceiling_is_refused(session: Session, books: Books) -> None:
     ledger.set_limits(session, books.seamus.id, floor=-600, ceiling=60)
     session.commit()
-    refused(session, ErrorCode.EXCEEDS_CEILING, books.exchange(75))
+    assert (
+        refused(session, ErrorCode.EXCEEDS_CEILING, books.exchange(75)).account_id
+        == books.seamus.id
+    )
 
 
 def test_date_in_future_is_refused(session: Session, books: Books) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from timebank import ledger
+from timebank.audit import AuditEvent
 from timebank.banks.operations import pot_account
 from timebank.ledger import Transfer, TransferKind, TransferOutcome
 from timebank.members.models import Skill
@@ -78,6 +79,63 @@ def test_a_double_submit_posts_once(people, session: Session) -> None:
     second = client.post(url, data=data)
     assert first.location == second.location
     assert session.scalar(select(func.count(Transfer.id))) == 1
+    # and one record in the audit trail: the second send wrote nothing at all
+    (event,) = session.scalars(select(AuditEvent).where(AuditEvent.action == "exchange.posted"))
+    transfer = session.scalars(select(Transfer)).one()
+    assert event.subject == f"transfer:{transfer.id}" and event.bank_id == bank.id
+
+
+@pytest.mark.parametrize(
+    ("path", "action", "fields", "legs"),
+    [
+        (
+            "exchanges/group",
+            "group_exchange.posted",
+            {"provider": "Seamus", "receivers": "Joan\nUna"},
+            2,
+        ),
+        ("pot/credit", "pot_credit.posted", {"members": "Joan\nUna"}, 2),
+        ("gifts/new", "gift.posted", {"giver": "pot", "recipient": "Joan"}, 1),
+    ],
+)
+def test_every_form_that_posts_help_sent_twice_posts_and_audits_once(
+    people, session: Session, path: str, action: str, fields: dict[str, str], legs: int
+) -> None:
+    client, bank, joan, seamus, una, shopping = people
+    url = f"/broker/banks/{bank.id}/{path}"
+    data = form(client, url) | {
+        "hours": "1",
+        "minutes": "0",
+        "skill": str(shopping.id),
+        "given_on": bank.today().isoformat(),
+        **fields,
+    }
+    first = client.post(url, data=data)
+    second = client.post(url, data=data)
+    assert first.status_code == second.status_code == 302
+    assert first.location == second.location
+    assert session.scalar(select(func.count(Transfer.id))) == legs
+    assert len(session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()) == 1
+
+
+def test_a_form_whose_key_was_tampered_with_posts_nothing(people, session: Session) -> None:
+    client, bank, joan, seamus, una, shopping = people
+    url = f"/broker/banks/{bank.id}/exchanges/new"
+    data = {
+        "idempotency_key": "not a key; drop table",
+        "provider": str(seamus.member_number),
+        "receiver": str(joan.member_number),
+        "hours": "1",
+        "minutes": "0",
+        "skill": str(shopping.id),
+        "given_on": bank.today().isoformat(),
+    }
+    page = client.post(url, data=data).text
+    assert "This form has expired. Please try again." in page
+    fresh = page.split('name="idempotency_key" type="hidden" value="')[1].split('"')[0]
+    assert len(fresh) == 32 and fresh != data["idempotency_key"]
+    assert session.scalar(select(func.count(Transfer.id))) == 0
+    assert client.post(url, data=data | {"idempotency_key": fresh}).status_code == 302
 
 
 def test_the_floor_is_explained_beside_the_receiver(people, session: Session) -> None:

@@ -244,6 +244,7 @@ def test_recording_help_checks_then_sends_then_the_other_member_confirms(
     again = as_joan.post(f"/me/waiting/{pending.id}/yes", follow_redirects=True)
     assert "This has already been answered." in again.text
     assert member_account(session, seamus.id).balance == 90
+    assert len(actions(session, "pending.confirmed")) == 1
 
 
 def test_sending_twice_records_once(session: Session, as_seamus: FlaskClient, joan: Member) -> None:
