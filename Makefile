@@ -36,6 +36,7 @@ test-fast: $(STAMP) translations
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ -o /tmp/timebank-messages.pot .
 
 format: $(STAMP)

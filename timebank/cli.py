@@ -191,9 +191,7 @@ def create_user_command(
 @with_appcontext
 def create_token_command(email: str, name: str) -> None:
     """Make an API token for EMAIL's account and print it. It is shown only this once."""
-    from timebank import audit
-    from timebank.api import tokens
-    from timebank.users import operations
+    from timebank.users import operations, tokens
 
     _require_schema()
     person = operations.find_by_email(db.session, email)
@@ -204,7 +202,6 @@ def create_token_command(email: str, name: str) -> None:
     except tokens.TokenError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
-    audit.record(db.session, "api_token.created", user_id=person.id, subject=f"api_token:{row.id}")
     db.session.commit()
     # the token alone on stdout, so a script can capture it; the advice goes to stderr
     click.echo(token)

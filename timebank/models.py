@@ -1,6 +1,5 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
-from timebank.api.models import ApiToken
 from timebank.audit import AuditEvent
 from timebank.banks.models import Bank, Programme
 from timebank.grants.models import BudgetLine, Grant, ProgrammeSettings, Spend
@@ -16,7 +15,7 @@ from timebank.ledger.models import (
 )
 from timebank.members.models import Member, MemberCard, MemberSkill, MemberSupporter, Skill
 from timebank.members.monitoring import Monitoring
-from timebank.users.models import PasswordReset, User, user_banks
+from timebank.users.models import ApiToken, PasswordReset, User, user_banks
 
 __all__ = [
     "Account",

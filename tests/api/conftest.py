@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
-from timebank.api.tokens import create_token
 from timebank.banks.models import Bank, Programme
 from timebank.banks.operations import create_programme
 from timebank.members.models import Member
 from timebank.users.models import User
+from timebank.users.tokens import create_token
 
 
 @pytest.fixture(autouse=True)

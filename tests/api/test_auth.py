@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from tests.api.conftest import Api, World
 from tests.conftest import PASSWORD
-from timebank.api.models import ApiToken
-from timebank.api.tokens import TokenError, create_token, find_token
-from timebank.users.models import User
+from timebank.audit import AuditEvent
+from timebank.users.models import ApiToken, User
+from timebank.users.tokens import TokenError, create_token, find_token
 
 
 def test_every_operation_needs_a_token(api: Api, world: World) -> None:
@@ -61,12 +61,17 @@ def test_a_revoked_token_or_an_inactive_user_is_refused(
 ) -> None:
     assert api("GET", "/banks").status_code == 200
     row = find_token(session, world.tokens["coordinator"])
-    from timebank.api.tokens import revoke_token
+    from timebank.users.tokens import revoke_token
 
     assert revoke_token(session, world.users["funder"], row.id) is None  # not theirs
     revoke_token(session, world.users["coordinator"], row.id)
+    revoke_token(session, world.users["coordinator"], row.id)  # a second tap changes nothing
     session.commit()
     assert api("GET", "/banks").status_code == 401
+    trail = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.subject == f"api_token:{row.id}")
+    ).all()
+    assert sorted(trail) == ["api_token.created", "api_token.revoked"]
     admin = session.get(User, world.users["admin"].id)
     admin.is_active = False
     session.commit()

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD
-from timebank.api.tokens import create_token
 from timebank.banks.operations import create_bank
 from timebank.ledger import Transfer
 from timebank.members.operations import register_member
 from timebank.users.models import Role
 from timebank.users.operations import create_user
+from timebank.users.tokens import create_token
 
 THREADS = 8
 EXCHANGES = 2_000

@@ -13,10 +13,10 @@ import time
 from flask import current_app, g, request
 from limits import parse
 
-from timebank.api import tokens
 from timebank.api.errors import ApiError
-from timebank.api.models import ApiToken
 from timebank.extensions import db, limiter
+from timebank.users import tokens
+from timebank.users.models import ApiToken
 
 #: Requests a token may make, in Flask-Limiter's notation (``TIMEBANK_API_RATE_LIMIT``).
 DEFAULT_RATE_LIMIT = "300/minute"

@@ -18,10 +18,10 @@ from flask import Blueprint, request
 from marshmallow import Schema, ValidationError
 
 from timebank.api.errors import ApiError, invalid
-from timebank.api.tokens import TOKEN_ROLES
 from timebank.db import MAX_ID
 from timebank.users.current import user
 from timebank.users.models import Role
+from timebank.users.tokens import TOKEN_ROLES
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -12,10 +12,9 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from timebank import audit
-from timebank.api import tokens
 from timebank.db import id_from_text
 from timebank.extensions import db
+from timebank.users import tokens
 from timebank.users.models import Role
 from timebank.web.access import roles_required, user
 from timebank.web.forms import Form
@@ -54,9 +53,6 @@ def api_tokens() -> str | Response:
             db.session.rollback()
             form.name.errors = [_("That token could not be made.")]
         else:
-            audit.record(
-                db.session, "api_token.created", user_id=user().id, subject=f"api_token:{row.id}"
-            )
             db.session.commit()
             return render_template("account/token_created.html", row=row, token=token)
     return render_template(
@@ -76,9 +72,6 @@ def revoke_token() -> Response:
     if form.validate_on_submit() and token_id is not None:
         row = tokens.revoke_token(db.session, user(), token_id)
         if row is not None:
-            audit.record(
-                db.session, "api_token.revoked", user_id=user().id, subject=f"api_token:{row.id}"
-            )
             db.session.commit()
             flash(
                 _(

@@ -1,4 +1,4 @@
-"""Creating, finding and revoking personal API tokens. No Flask here.
+"""Creating, finding and revoking personal API tokens, each audited once. No Flask here.
 
 A token is ``tbk_`` and 43 characters of base64url from 32 random bytes. Its first 12
 characters are its prefix, stored to find it by and to show the user; the database keeps only
@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from timebank.api.models import ApiToken
+from timebank import audit
 from timebank.db import utcnow
-from timebank.users.models import Role, User
+from timebank.users.models import ApiToken, Role, User
 
 TOKEN_START = "tbk_"
 PREFIX_LENGTH = 12
@@ -54,6 +54,7 @@ def create_token(session: Session, user: User, name: str) -> tuple[ApiToken, str
     )
     session.add(row)
     session.flush()
+    audit.record(session, "api_token.created", user_id=user.id, subject=f"api_token:{row.id}")
     return row, token
 
 
@@ -98,11 +99,13 @@ def tokens_of(session: Session, user: User) -> list[ApiToken]:
 
 
 def revoke_token(session: Session, user: User, token_id: int) -> ApiToken | None:
-    """Revoke one of ``user``'s own tokens. None if it is not theirs (or does not exist)."""
+    """Revoke one of ``user``'s own tokens. None if it is not theirs (or does not exist).
+    Revoking a revoked token changes nothing and records nothing."""
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         return None
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()
+        audit.record(session, "api_token.revoked", user_id=user.id, subject=f"api_token:{row.id}")
     return row
