@@ -322,7 +322,7 @@ PAGES: dict[str, Shows] = {
     "broker.pending_exchanges": Shows("Waiting to be confirmed", ("Seamus helped Joanna",)),
     "broker.pot_credit": Shows("Members gave time to the bank"),
     "broker.report": Shows("Alpha Time Bank Report"),
-    "broker.report_csv": Shows(mimetype="text/csv"),
+    "broker.report_csv": Shows(texts=("Alpha Time Bank", "suppressed,false"), mimetype="text/csv"),
     "broker.report_pdf": Shows(texts=("%PDF-",), mimetype="application/pdf"),
     "broker.open_requests": Shows("Help members would like", ("Joanna",)),
     "broker.matches": Shows("Who could help Joanna"),
@@ -331,7 +331,8 @@ PAGES: dict[str, Shows] = {
     "broker.target_groups": Shows("Who this time bank is for"),
 }
 
-#: Coordinator routes walked by no case here, as (endpoint, method), each with the reason.
+#: Coordinator routes that no case here walks, as (endpoint, method), each with the reason why.
+#: None today: every page and form has its case.
 NOT_WALKED: dict[tuple[str, str], str] = {}
 
 
@@ -366,7 +367,7 @@ class FormReader(HTMLParser):
                 self.forms.append(self._form)
             return
         name = a.get("name", "")
-        if self._form is None or not name and tag != "option":
+        if self._form is None or (not name and tag != "option"):
             return
         if tag == "input":
             self._form.names.add(name)
@@ -409,9 +410,20 @@ class FormReader(HTMLParser):
             self._form = None
 
 
+def words(markup: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
 def heading_of(page: str) -> str:
     found = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split()) if found else ""
+    return words(found.group(1)) if found else ""
+
+
+def said(response: TestResponse) -> str:
+    """How a page answered, for a failure's message: its status, then the start of its main
+    part, where the error summary and any notice are."""
+    main = re.search(r"<main[^>]*>(.*?)</main>", response.data.decode("utf-8", "replace"), re.S)
+    return f"{response.status_code}: {words(main.group(1))[:300] if main else ''}"
 
 
 @dataclass
@@ -461,7 +473,7 @@ class Coordinator:
         unless said) or in ``page``, with ``fill`` typed into it and ``button`` pressed."""
         if page is None:
             shown = self.client.get(on or url)
-            assert shown.status_code == 200, f"{on or url}: {shown.status_code}"
+            assert shown.status_code == 200, f"{on or url}: {said(shown)}"
             page = shown.get_data(as_text=True)
         reader = FormReader()
         reader.feed(page)
@@ -486,7 +498,7 @@ class Coordinator:
 
     def moved_to(self, response: TestResponse, pattern: str) -> int:
         """The id in the address the answer sends the coordinator on to."""
-        assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+        assert response.status_code == 302, said(response)
         found = re.search(pattern, response.location)
         assert found, response.location
         return int(found.group(1))
@@ -499,12 +511,17 @@ class Coordinator:
         return recorded
 
 
+Case = Callable[[Coordinator, str], None]
+
 #: What the bank's own coordinator does with each form: a valid one, and what it leaves behind.
-FORMS: dict[str, Callable[[Coordinator, str], None]] = {}
+FORMS: dict[str, Case] = {}
 
 
-def uses(endpoint: str) -> Callable[[Callable[[Coordinator, str], None]], object]:
-    def register(case: Callable[[Coordinator, str], None]) -> object:
+def uses(endpoint: str) -> Callable[[Case], Case]:
+    """Registers the case as how the bank's coordinator uses the form that posts to
+    ``endpoint``; the case is given the route's path."""
+
+    def register(case: Case) -> Case:
         FORMS[endpoint] = case
         return case
 
@@ -520,6 +537,7 @@ def logs_an_exchange(c: Coordinator, path: str) -> None:
     response = c.submit(c.at(path), {**fill, "skill": str(c.ids["skill_id"]), "note": "A lift"})
     recorded = c.transfer_from(response)
     assert (recorded.kind, recorded.amount) == (TransferKind.EXCHANGE, 90)
+    assert recorded.idempotency_key, "the key the page gave the form came back with it"
 
 
 @uses("broker.log_group_exchange")
@@ -591,7 +609,7 @@ def declines_help_a_member_recorded(c: Coordinator, path: str) -> None:
     response = c.submit(
         c.at(path, pending_id=doubtful.id), on=c.at("/broker/banks/<int:bank_id>/pending")
     )
-    assert response.status_code == 302
+    assert response.status_code == 302, said(response)
     assert c.session.get_one(ledger.PendingTransfer, doubtful.id).status == "voided"
 
 
@@ -656,7 +674,8 @@ def imports_the_rows(c: Coordinator, path: str) -> None:
 @uses("broker.member_account_sign_in")
 def gives_a_member_an_email_sign_in(c: Coordinator, path: str) -> None:
     response = c.submit(c.at(path), {"email": "joanna.account@example.org"})
-    assert response.status_code == 200 and "A password link for" in response.text
+    assert response.status_code == 200, said(response)
+    assert "A password link for" in response.text
     account = c.session.scalars(select(User).where(User.member_id == c.ids["member_id"])).one()
     assert (account.email, account.role) == ("joanna.account@example.org", Role.MEMBER)
 
@@ -665,7 +684,7 @@ def card_made_on_the_card_page(c: Coordinator, member: Member) -> TestResponse:
     """The printable card, made with the button on the member's card page."""
     url = c.at("/broker/banks/<int:bank_id>/members/<int:member_id>/card", member_id=member.id)
     response = c.submit(url)
-    assert response.status_code == 200, response.text[:3000]
+    assert response.status_code == 200, said(response)
     assert f"Card for {member.display_name}" in heading_of(response.text)
     return response
 
@@ -683,7 +702,8 @@ def prints_the_cards_just_made(c: Coordinator, path: str) -> None:
     member = c.join("Petra Printed")
     printed = card_made_on_the_card_page(c, member)
     response = c.submit(c.at(path), page=printed.text)
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.status_code == 200, said(response)
+    assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF-")
     # made from the cards on the page, which still work: printing made no new one
     assert (
@@ -698,7 +718,7 @@ def sets_a_card_s_pin(c: Coordinator, path: str) -> None:
     cards.issue_card(c.session, member, by_user_id=c.user.id)
     c.session.commit()
     response = c.submit(c.at(path, member_id=member.id), {"pin": "2580", "confirm": "2580"})
-    assert response.status_code == 302
+    assert response.status_code == 302, said(response)
     card = cards.current_card(c.session, member)
     assert card is not None and card.pin_hash
 
@@ -710,7 +730,8 @@ def makes_a_sheet_of_cards(c: Coordinator, path: str) -> None:
     response = c.submit(
         c.at(path), {"member": [str(joan.id)]}, on=c.at("/broker/banks/<int:bank_id>/cards/sheet")
     )
-    assert response.status_code == 200 and heading_of(response.text) == "Member cards"
+    assert response.status_code == 200, said(response)
+    assert heading_of(response.text) == "Member cards"
     made = cards.current_card(c.session, joan)
     assert made is not None and made.issued_by_id == c.user.id
     assert before is None or made.id != before.id
@@ -804,7 +825,8 @@ def pauses_an_offer(c: Coordinator, path: str) -> None:
 @uses("broker.bank_skills")
 def adds_a_kind_of_help(c: Coordinator, path: str) -> None:
     response = c.submit(c.at(path), {"name": "Bee keeping"})
-    assert response.status_code == 302 and response.location.endswith("/skills")
+    assert response.status_code == 302, said(response)
+    assert response.location.endswith("/skills")
     added = c.session.scalars(select(Skill).where(Skill.name == "Bee keeping")).one()
     assert added.bank_id == c.bank.id
 
@@ -812,7 +834,7 @@ def adds_a_kind_of_help(c: Coordinator, path: str) -> None:
 @uses("broker.target_groups")
 def chooses_target_groups(c: Coordinator, path: str) -> None:
     response = c.submit(c.at(path), {"target_groups": ["carer", "dementia"]})
-    assert response.status_code == 302
+    assert response.status_code == 302, said(response)
     assert sorted(c.bank.target_groups) == ["carer", "dementia"]
 
 
@@ -848,7 +870,7 @@ def stops_a_supporter(c: Coordinator, path: str) -> None:
 @uses("admin.broker_reset_user")
 def makes_a_password_link_for_a_broker(c: Coordinator, path: str) -> None:
     response = c.submit(c.at(path), on=c.at("/admin/banks/<int:bank_id>/brokers"))
-    assert response.status_code == 200
+    assert response.status_code == 200, said(response)
     assert heading_of(response.text) == f"A password link for {c.user.display_name}"
     reset = c.session.scalars(select(PasswordReset).where(PasswordReset.user_id == c.user.id))
     assert [r.created_by_id for r in reset] == [c.user.id]
@@ -857,7 +879,8 @@ def makes_a_password_link_for_a_broker(c: Coordinator, path: str) -> None:
 @uses("account.api_tokens")
 def makes_an_api_token(c: Coordinator, path: str) -> None:
     response = c.submit(c.at(path), {"name": "Hall laptop"})
-    assert response.status_code == 200 and heading_of(response.text) == "Your new API token"
+    assert response.status_code == 200, said(response)
+    assert heading_of(response.text) == "Your new API token"
     made = c.session.scalars(select(ApiToken).where(ApiToken.name == "Hall laptop")).one()
     assert (made.user_id, made.revoked_at) == (c.user.id, None)
 
@@ -867,7 +890,7 @@ def revokes_an_api_token(c: Coordinator, path: str) -> None:
     row, _token = tokens.create_token(c.session, c.user, "Old spreadsheet")
     c.session.commit()
     response = c.submit(c.at(path), on="/account/tokens", having={"token_id": str(row.id)})
-    assert response.status_code == 302
+    assert response.status_code == 302, said(response)
     assert c.session.get_one(ApiToken, row.id).revoked_at is not None
 
 
@@ -886,7 +909,7 @@ def signed_in_coordinator(app: Flask, world: World, session: Session) -> Coordin
     person = world.users["coordinator_a"]
     coordinator = Coordinator(client, session, world.ids, person)  # type: ignore[arg-type]
     response = coordinator.submit("/sign-in", {"email": person.email, "password": PASSWORD})
-    assert response.status_code == 302, response.text
+    assert response.status_code == 302, said(response)
     return coordinator
 
 
@@ -920,7 +943,7 @@ def test_a_bank_s_own_coordinator_can_use_every_page_and_form(
 
 def opens(c: Coordinator, shows: Shows, url: str) -> None:
     response = c.client.get(url, follow_redirects=shows.redirects)
-    assert response.status_code == 200, f"{url}: {response.status_code}"
+    assert response.status_code == 200, f"{url}: {said(response)}"
     assert not shows.redirects or response.history, f"{url} answered without sending on"
     assert response.mimetype == shows.mimetype, f"{url}: {response.mimetype}"
     body = response.data.decode("utf-8", "replace")
