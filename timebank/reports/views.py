@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from timebank.access import sees_exact_figures
 from timebank.banks.models import Bank, Programme
-from timebank.reports.figures import Report, bank_report, programme_report
+from timebank.reports.figures import bank_report, programme_report
 from timebank.reports.money import MoneyFigures, bank_money, programme_money, suppress_money
+from timebank.reports.report import Report
 from timebank.reports.suppression import suppress
 from timebank.users.models import User
 

@@ -24,7 +24,7 @@ from timebank.grants.models import Grant
 from timebank.i18n import format_hours_decimal, format_pence
 from timebank.imports.csv_safety import write_csv
 from timebank.members.monitoring import LABELS, QUESTIONS, TARGET_GROUPS
-from timebank.reports.figures import BUCKETS, SegmentFigures
+from timebank.reports.report import BUCKETS, SegmentFigures
 from timebank.reports.views import Period, PeriodError, ReportView, period_from
 from timebank.web.broker.forms import OUTCOME_LABELS
 from timebank.web.charts import Chart, Figure, bar_chart
