@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.api.conftest import Api, World
-from timebank.web import report_pages
+from timebank.reports import views
 
 
 @pytest.mark.parametrize("role", ["coordinator", "admin"])
@@ -27,7 +27,7 @@ def test_a_coordinator_and_an_admin_get_the_bank_exactly(
     assert body["exact"] is True and body["suppressed"] is False
     assert body["hours"]["minutes"] == 90 and body["members"]["active"] == 2
     with app.test_request_context():
-        view = report_pages.bank_view(session, world.bank, start, today, exact=True)
+        view = views.bank_view(session, world.bank, start, today, exact=True)
     assert body["members"] == dataclasses.asdict(view.report.members)
     assert body["start"] == str(start) and body["end"] == str(today)
 
@@ -42,8 +42,8 @@ def test_a_funder_gets_the_suppressed_view(
     # two active members is fewer than the smallest number a funder may see
     assert body["members"]["active"] == "*"
     with app.test_request_context():
-        start, end = report_pages.default_period(today)
-        view = report_pages.bank_view(session, world.bank, start, end, exact=False)
+        start, end = views.default_period(today)
+        view = views.bank_view(session, world.bank, start, end, exact=False)
         expected = dataclasses.asdict(view.report.hours)
     assert api("GET", f"/banks/{world.bank.id}/report", "funder").json["hours"] == expected
 

@@ -30,13 +30,8 @@ from timebank.members.monitoring import QUESTIONS, Monitoring
 from timebank.members.monitoring_operations import save_answers
 from timebank.members.operations import member_account, record_leaving, register_member
 from timebank.reports import bank_report, programme_report
-from timebank.reports.figures import (
-    MemberRow,
-    MonthCounts,
-    PotFlow,
-    Report,
-    assemble,
-)
+from timebank.reports.assembly import assemble
+from timebank.reports.report import MemberRow, MonthCounts, PotFlow, Report
 
 FIRST = date(2024, 1, 1)
 DAYS = 150  # about five months: periods cover whole months, part months, or lie within one

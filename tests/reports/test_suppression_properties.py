@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from timebank.reports.figures import MemberRow, MonthCounts, PotFlow, Report, assemble
+from timebank.reports.assembly import assemble
+from timebank.reports.report import MemberRow, MonthCounts, PotFlow, Report
 from timebank.reports.suppression import STAR, cells_of, hidden_cells, suppress
 
 START, END = date(2024, 1, 1), date(2024, 3, 31)

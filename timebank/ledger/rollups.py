@@ -15,7 +15,7 @@ month with every kind together (:class:`MemberMonth`, so "active in a month" is 
 per account, day and kind (:class:`AccountDay`, for the part months at a report's edges).
 
 Nothing in Python writes these tables; ``timebank verify`` does not need them (see
-:mod:`timebank.reports.figures` for how reports read them).
+:mod:`timebank.reports.queries` for how reports read them).
 """
 
 from __future__ import annotations

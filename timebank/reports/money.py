@@ -28,7 +28,8 @@ from timebank.grants.models import (
     ProgrammeSettings,
 )
 from timebank.ledger.models import Entry, Transfer, TransferKind, Unit
-from timebank.reports.figures import BankFilter, Ratio
+from timebank.reports.queries import BankFilter
+from timebank.reports.report import Ratio
 from timebank.reports.suppression import SMALLEST_SHOWN, STAR
 
 

@@ -21,7 +21,7 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from timebank.reports.figures import (
+from timebank.reports.report import (
     BUCKETS,
     BankSummary,
     HourFigures,

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from timebank.banks.models import Bank, Programme
 from timebank.extensions import db
+from timebank.reports import views
 from timebank.users.models import Role
 from timebank.web import report_pages
 from timebank.web.access import funded_bank_or_404, programme_or_404, roles_required, user
@@ -36,18 +37,17 @@ def home() -> str | Response:
     return render_template("funder/programmes.html", programmes=programmes)
 
 
-def _programme_view(
-    programme_id: int,
-) -> tuple[Programme, report_pages.Period, report_pages.ReportView]:
+def _programme_view(programme_id: int) -> tuple[Programme, views.Period, views.ReportView]:
     found = programme_or_404(programme_id)
-    period = report_pages.asked_period(report_pages.programme_today(), found.name)
-    return found, period, report_pages.programme_view(db.session, found, period.start, period.end)
+    period = report_pages.asked_period(views.programme_today(), found.name)
+    return found, period, views.programme_view(db.session, found, period.start, period.end)
 
 
-def _bank_view(bank_id: int) -> tuple[Bank, report_pages.Period, report_pages.ReportView]:
+def _bank_view(bank_id: int) -> tuple[Bank, views.Period, views.ReportView]:
     found = funded_bank_or_404(bank_id)
     period = report_pages.asked_period(found.today(), found.name)
-    view = report_pages.bank_view(db.session, found, period.start, period.end, exact=False)
+    # the funder's view whoever reads it: an admin here reads as the funder does
+    view = views.bank_view(db.session, found, period.start, period.end, exact=False)
     return found, period, view
 
 

@@ -1,40 +1,33 @@
 """Reports as pages, CSV and PDF: shared by the funder's views and the coordinator's.
 
-The figures come from :mod:`timebank.reports` (exact) and are suppressed there for funders; this
-module only chooses the period, puts words to the codes, lays out the charts and writes the
-files. A coordinator sees their own bank exactly; every other view is the funder's.
+The period and the figures, exact or suppressed, come from :mod:`timebank.reports.views`, as they
+do for the API; this module only puts words to the codes, lays out the charts and writes the
+files.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal, format_percent
 from flask import Flask, Response, abort, make_response, render_template, request
 from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from timebank.banks.models import Bank, Programme
+from timebank.banks.models import Bank
 from timebank.extensions import db
 from timebank.grants.models import Grant
 from timebank.i18n import format_hours_decimal, format_pence
 from timebank.imports.csv_safety import write_csv
 from timebank.members.monitoring import LABELS, QUESTIONS, TARGET_GROUPS
-from timebank.reports import Report, bank_report, programme_report, suppress
-from timebank.reports.figures import BUCKETS, SegmentFigures
-from timebank.reports.money import MoneyFigures, bank_money, programme_money, suppress_money
+from timebank.reports.report import BUCKETS, SegmentFigures
+from timebank.reports.views import Period, PeriodError, ReportView, period_from
 from timebank.web.broker.forms import OUTCOME_LABELS
 from timebank.web.charts import Chart, Figure, bar_chart
-
-#: The longest period a report may cover: enough for any programme, short of a typo's 9999.
-LONGEST_PERIOD = timedelta(days=10 * 366)
 
 MEMBER_LABELS = {
     "registered": _l("Registered at the end of the period"),
@@ -73,19 +66,13 @@ POT_LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date
-    #: Field name ("from", "to") to a message; empty when the period is good.
-    errors: Mapping[str, str] = field(default_factory=dict)
-    #: What the reader typed, to show back in the form.
-    typed: Mapping[str, str] = field(default_factory=dict)
-
-
-def programme_today() -> date:
-    """Today where the programmes run (a bank's own report uses its own time zone)."""
-    return datetime.now(ZoneInfo("Europe/London")).date()
+#: What each thing wrong with a period says to the reader.
+PERIOD_MESSAGES = {
+    PeriodError.NOT_A_DATE: _l("Enter a date as year-month-day, like 2026-03-31."),
+    PeriodError.NO_SUCH_DAY: _l("There is no such day. Check the month and day."),
+    PeriodError.ENDS_BEFORE_START: _l("The end of the period comes before its start."),
+    PeriodError.TOO_LONG: _l("Choose a period of ten years or less."),
+}
 
 
 def period_args(period: Period) -> dict[str, str]:
@@ -94,39 +81,13 @@ def period_args(period: Period) -> dict[str, str]:
 
 
 def filename(name: str, period: Period, extension: str) -> str:
+    """A download's file name: the bank's or programme's name and the period's days."""
     return f"{slug(name)}-{period.start.isoformat()}-{period.end.isoformat()}.{extension}"
 
 
-def default_period(today: date) -> tuple[date, date]:
-    """The last twelve calendar months, this one included, up to today."""
-    first = today.replace(day=1)
-    for _month in range(11):
-        first = (first - timedelta(days=1)).replace(day=1)
-    return first, today
-
-
-def period_from(args: Mapping[str, str], today: date) -> Period:
-    """The period asked for in ``?from=YYYY-MM-DD&to=YYYY-MM-DD``, each defaulting to the
-    last twelve months; with a message per field for anything that can't be a period."""
-    start, end = default_period(today)
-    days = {"from": start, "to": end}
-    typed = {name: str(args.get(name, "")).strip()[:40] for name in days}
-    errors = {}
-    for name, text in typed.items():
-        if not text:
-            continue
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            errors[name] = gettext("Enter a date as year-month-day, like 2026-03-31.")
-            continue
-        try:
-            days[name] = date.fromisoformat(text)
-        except ValueError:
-            errors[name] = gettext("There is no such day. Check the month and day.")
-    if not errors and days["from"] > days["to"]:
-        errors["to"] = gettext("The end of the period comes before its start.")
-    if not errors and days["to"] - days["from"] > LONGEST_PERIOD:
-        errors["from"] = gettext("Choose a period of ten years or less.")
-    return Period(start=days["from"], end=days["to"], errors=errors, typed=typed)
+def period_messages(period: Period) -> dict[str, str]:
+    """Field name to what is wrong with it, in the reader's words."""
+    return {name: str(PERIOD_MESSAGES[code]) for name, code in period.errors.items()}
 
 
 def asked_period(today: date, title: str, **context: Any) -> Period:
@@ -134,68 +95,15 @@ def asked_period(today: date, title: str, **context: Any) -> Period:
     messages (400), so every report route reads the same way."""
     period = period_from(request.args, today)
     if period.errors:
-        page = render_template("reports/page.html", period=period, title=title, **context)
+        page = render_template(
+            "reports/page.html",
+            period=period,
+            period_errors=period_messages(period),
+            title=title,
+            **context,
+        )
         abort(make_response(page, 400))
     return period
-
-
-@dataclass(frozen=True)
-class ReportView:
-    """Everything a report page, CSV or PDF shows."""
-
-    scope: str
-    #: The bank's or the programme's name.
-    name: str
-    programme: Programme | None
-    bank: Bank | None
-    report: Report
-    money: MoneyFigures
-    #: Bank id to name, for a programme's one line per bank.
-    bank_names: Mapping[int, str]
-    #: True for a coordinator's own bank; False for the funder's suppressed view.
-    exact: bool
-
-
-def bank_view(session: Session, bank: Bank, start: date, end: date, *, exact: bool) -> ReportView:
-    report = bank_report(session, bank.id, start, end)
-    money = bank_money(session, bank, start, end, **_money_inputs(report))
-    return _view(
-        "bank", bank.name, bank.programme, bank, report, money, {bank.id: bank.name}, exact
-    )
-
-
-def programme_view(session: Session, programme: Programme, start: date, end: date) -> ReportView:
-    """A programme's report, always the funder's view: it is read by the programme."""
-    report = programme_report(session, programme.id, start, end)
-    money = programme_money(session, programme, start, end, **_money_inputs(report))
-    names = dict(
-        session.execute(select(Bank.id, Bank.name).where(Bank.programme_id == programme.id)).all()
-    )
-    return _view("programme", programme.name, programme, None, report, money, names, False)
-
-
-def _money_inputs(report: Report) -> dict[str, int]:
-    minutes, active = report.hours.minutes, report.members.active
-    assert isinstance(minutes, int) and isinstance(active, int)  # exact figures
-    return {"minutes": minutes, "active": active}
-
-
-def _view(
-    scope: str,
-    name: str,
-    programme: Programme | None,
-    bank: Bank | None,
-    report: Report,
-    money: MoneyFigures,
-    names: Mapping[int, str],
-    exact: bool,
-) -> ReportView:
-    if not exact:
-        active = report.members.active
-        assert isinstance(active, int)
-        report = suppress(report)
-        money = suppress_money(money, active, report.members.active)
-    return ReportView(scope, name, programme, bank, report, money, names, exact)
 
 
 # -- words and numbers for the reader -------------------------------------------------------------

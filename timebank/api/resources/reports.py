@@ -20,27 +20,37 @@ from timebank.api.registry import operation
 from timebank.api.respond import ok
 from timebank.api.schemas import ReportOut, ReportQuery
 from timebank.extensions import db
+from timebank.reports import views
+from timebank.reports.views import PeriodError
 from timebank.users.current import user
 from timebank.users.models import Role
-from timebank.web import report_pages
 
 READERS = (Role.ADMIN, Role.COORDINATOR, Role.FUNDER)
 
+#: What each thing wrong with a period says, in English for the developer.
+PERIOD_MESSAGES = {
+    PeriodError.NOT_A_DATE: "Enter a date as year-month-day, like 2026-03-31.",
+    PeriodError.NO_SUCH_DAY: "There is no such day. Check the month and day.",
+    PeriodError.ENDS_BEFORE_START: "The end of the period comes before its start.",
+    PeriodError.TOO_LONG: "Choose a period of ten years or less.",
+}
 
-def _period(args: dict[str, Any], today: date) -> report_pages.Period:
-    """The pages' own reading of from and to, so the defaults and limits are the same."""
+
+def _period(args: dict[str, Any], today: date) -> views.Period:
+    """The period from and to ask for, read as the pages read it; a bad one is a 422."""
     asked = {
         name: args[key].isoformat()
         for name, key in (("from", "from_"), ("to", "to"))
         if key in args
     }
-    period = report_pages.period_from(asked, today)
+    period = views.period_from(asked, today)
     if period.errors:
-        raise invalid({name: [message] for name, message in period.errors.items()})
+        raise invalid({name: [PERIOD_MESSAGES[code]] for name, code in period.errors.items()})
     return period
 
 
-def report_body(view: report_pages.ReportView) -> dict[str, Any]:
+def report_body(view: views.ReportView) -> dict[str, Any]:
+    """A report view as the API's answer: the figures, the name, and whether they are exact."""
     report = dataclasses.asdict(view.report)
     return {
         **report,
@@ -65,10 +75,7 @@ def bank_report(bank_id: int, args: dict[str, Any]) -> Response:
     last twelve months."""
     bank = readable_bank(bank_id)
     period = _period(args, bank.today())
-    person = user()
-    # readable_bank let a coordinator or admin through only to a bank they broker for
-    exact = person.role != Role.FUNDER
-    view = report_pages.bank_view(db.session, bank, period.start, period.end, exact=exact)
+    view = views.bank_view_for(db.session, user(), bank, period.start, period.end)
     return ok(ReportOut, report_body(view))
 
 
@@ -84,6 +91,6 @@ def bank_report(bank_id: int, args: dict[str, Any]) -> Response:
 def programme_report(programme_id: int, args: dict[str, Any]) -> Response:
     """The programme's funder and admins; always the funder's suppressed view."""
     programme = readable_programme(programme_id)
-    period = _period(args, report_pages.programme_today())
-    view = report_pages.programme_view(db.session, programme, period.start, period.end)
+    period = _period(args, views.programme_today())
+    view = views.programme_view(db.session, programme, period.start, period.end)
     return ok(ReportOut, report_body(view))

@@ -7,8 +7,9 @@ from flask import url_for
 from werkzeug.wrappers import Response
 
 from timebank.extensions import db
+from timebank.reports import views
 from timebank.web import report_pages
-from timebank.web.access import bank_or_404, broker_required
+from timebank.web.access import bank_or_404, broker_required, user
 from timebank.web.broker import bp
 
 
@@ -17,7 +18,7 @@ from timebank.web.broker import bp
 def report(bank_id: int) -> str:
     bank = bank_or_404(bank_id)
     period = report_pages.asked_period(bank.today(), bank.name, bank=bank)
-    view = report_pages.bank_view(db.session, bank, period.start, period.end, exact=True)
+    view = views.bank_view_for(db.session, user(), bank, period.start, period.end)
     args = report_pages.period_args(period)
     return report_pages.render(
         view,
@@ -36,7 +37,7 @@ def report(bank_id: int) -> str:
 def report_csv(bank_id: int) -> Response:
     bank = bank_or_404(bank_id)
     period = report_pages.asked_period(bank.today(), bank.name, bank=bank)
-    view = report_pages.bank_view(db.session, bank, period.start, period.end, exact=True)
+    view = views.bank_view_for(db.session, user(), bank, period.start, period.end)
     return report_pages.csv_response(view, report_pages.filename(bank.name, period, "csv"))
 
 
@@ -46,7 +47,7 @@ def report_pdf(bank_id: int) -> Response:
     bank = bank_or_404(bank_id)
     period = report_pages.asked_period(bank.today(), bank.name, bank=bank)
     # the funder's view: this is the copy that goes with the monitoring form
-    view = report_pages.bank_view(db.session, bank, period.start, period.end, exact=False)
+    view = views.bank_view(db.session, bank, period.start, period.end, exact=False)
     return report_pages.pdf_response(
         view, report_pages.filename(bank.name, period, "pdf"), grants=report_pages.grants_of(bank)
     )
