@@ -215,6 +215,36 @@ def check_pin(session: Session, card: MemberCard, pin: str, now: datetime) -> Pi
     return PinCheck.OK
 
 
+def sign_in(session: Session, card: MemberCard, pin: str, now: datetime) -> PinCheck:
+    """Try a PIN on a card, as :func:`check_pin`; a right one signs the member in, and goes on
+    the bank's audit trail. The caller commits, whatever the answer."""
+    result = check_pin(session, card, pin, now)
+    if result == PinCheck.OK:
+        audit.record(
+            session,
+            "member.signed_in",
+            user_id=None,
+            bank_id=card.member.bank_id,
+            subject=f"member:{card.member_id}",
+            details={"card": card.id},
+        )
+        session.flush()
+    return result
+
+
+def record_sign_out(session: Session, card: MemberCard) -> None:
+    """Put a member's signing out, on the phone that used ``card``, on the bank's audit trail."""
+    audit.record(
+        session,
+        "member.signed_out",
+        user_id=None,
+        bank_id=card.member.bank_id,
+        subject=f"member:{card.member_id}",
+        details={"card": card.id},
+    )
+    session.flush()
+
+
 # -- the QR code -----------------------------------------------------------------------------
 
 

@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.api.conftest import Api, World
+from tests.conftest import PASSWORD
 from timebank import ledger
 from timebank.audit import AuditEvent
+from timebank.banks.models import Bank, Programme
 from timebank.grants.operations import award_grant
 from timebank.ledger import Transfer
 from timebank.members.operations import member_account
@@ -46,6 +48,38 @@ def test_admins_add_programmes_and_banks(api: Api, world: World) -> None:
     assert member.status_code == 201
     assert member.json["balance_minutes"] == 120 and member.json["floor_minutes"] == -300
     assert member.json["full_name"] == "Ann" and member.json["member_number"] == 1
+
+
+def _trail(session: Session, subject: str) -> list[tuple[str, int | None, int | None, dict]]:
+    session.expire_all()
+    return [
+        (e.action, e.user_id, e.bank_id, e.details)
+        for e in session.scalars(select(AuditEvent).where(AuditEvent.subject == subject))
+    ]
+
+
+def test_the_api_and_the_admin_page_audit_new_programmes_and_banks_alike(
+    api: Api, world: World, session: Session
+) -> None:
+    admin = world.users["admin"]
+    page = api.client.application.test_client()
+    page.post("/sign-in", data={"email": admin.email, "password": PASSWORD})
+    made = page.post("/admin/programmes/new", data={"name": "Paged", "funder": "A"})
+    assert made.status_code == 302
+    posted = api("POST", "/programmes", "admin", json={"name": "Posted", "funder": "A"})
+    assert posted.status_code == 201
+    paged = session.scalars(select(Programme).where(Programme.name == "Paged")).one()
+    expected = [("programme.created", admin.id, None, {})]
+    assert _trail(session, f"programme:{paged.id}") == expected
+    assert _trail(session, f"programme:{posted.json['id']}") == expected
+
+    form = {"name": "Paged bank", "floor_hours": "10", "welcome_minutes": "0"}
+    assert page.post("/admin/banks/new", data=form).status_code == 302
+    posted = api("POST", "/banks", "admin", json={"name": "Posted bank"})
+    assert posted.status_code == 201
+    paged = session.scalars(select(Bank).where(Bank.name == "Paged bank")).one()
+    for bank_id in (paged.id, posted.json["id"]):
+        assert _trail(session, f"bank:{bank_id}") == [("bank.created", admin.id, bank_id, {})]
 
 
 def test_only_admins_add_programmes_and_banks(api: Api) -> None:

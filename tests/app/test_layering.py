@@ -1,7 +1,9 @@
-"""The layering in pyproject.toml's import-linter contracts holds, and would catch a breach."""
+"""The layering in pyproject.toml's import-linter contracts holds, and would catch a breach;
+and no page or API handler writes to the audit trail itself."""
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -46,3 +48,54 @@ def test_the_ledger_importing_flask_breaks_the_contract(tmp_path: Path) -> None:
     result = lint_imports(tmp_path)
     assert result.returncode == 1
     assert "timebank.ledger is not allowed to import flask" in result.stdout
+
+
+#: Views whose audit records are still being moved into operations, elsewhere. Empty this list
+#: as each lands; nothing may be added to it.
+AUDITING_VIEWS_BEING_MOVED = frozenset({"timebank/web/grants.py", "timebank/web/member/routes.py"})
+
+
+def audit_writes(source: str) -> list[int]:
+    """The lines of ``source`` that write an audit record: ``audit.record(...)``, ``record``
+    imported from ``timebank.audit``, or an ``AuditEvent(...)`` built by hand."""
+    tree = ast.parse(source)
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "timebank.audit"
+        for alias in node.names
+        if alias.name in ("record", "AuditEvent")
+    }
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        called = node.func
+        if (
+            isinstance(called, ast.Attribute)
+            and called.attr in ("record", "AuditEvent")
+            and isinstance(called.value, ast.Name)
+            and called.value.id == "audit"
+        ) or (isinstance(called, ast.Name) and called.id in imported):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_page_or_api_handler_writes_an_audit_record() -> None:
+    """The operations audit; pages and the API call them."""
+    found = {
+        f"{path.relative_to(ROOT)}:{line}"
+        for package in ("web", "api")
+        for path in sorted((ROOT / "timebank" / package).rglob("*.py"))
+        if str(path.relative_to(ROOT)) not in AUDITING_VIEWS_BEING_MOVED
+        for line in audit_writes(path.read_text())
+    }
+    assert found == set()
+
+
+def test_an_audit_record_written_in_a_view_is_found() -> None:
+    assert audit_writes("from timebank import audit\naudit.record(s, 'x.y', user_id=1)\n") == [2]
+    assert audit_writes("from timebank.audit import record as r\nr(s, 'x.y', user_id=1)\n") == [2]
+    assert audit_writes("from timebank.audit import AuditEvent\ns.add(AuditEvent())\n") == [2]
+    assert audit_writes("from timebank.audit import AuditEvent\nselect(AuditEvent)\n") == []
+    assert audit_writes("from timebank import audit\naudit.changes(a, b)\n") == []

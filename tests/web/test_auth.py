@@ -14,7 +14,12 @@ from tests.conftest import PASSWORD, make_app
 from timebank.audit import AuditEvent
 from timebank.db import utcnow
 from timebank.users import operations
-from timebank.users.models import User
+from timebank.users.models import PasswordReset, Role, User
+
+
+def _events(session: Session, action: str) -> list[AuditEvent]:
+    session.expire_all()
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
 def test_passwords_are_hashed_with_argon2id(make_user) -> None:
@@ -33,8 +38,9 @@ def test_a_broker_signs_in_and_lands_on_their_bank(
     assert client.get(response.location).status_code == 302  # one bank: straight to it
     page = client.get(f"/broker/banks/{bank.id}")
     assert bank.name in page.text
-    events = session.scalars(select(AuditEvent.action)).all()
-    assert "user.signed_in" in events
+    (event,) = _events(session, "user.signed_in")
+    assert (event.user_id, event.bank_id, event.subject) == (person.id, None, "")
+    assert session.get(User, person.id).last_signed_in_at is not None
 
 
 def test_a_wrong_password_is_refused_in_plain_words(
@@ -45,7 +51,10 @@ def test_a_wrong_password_is_refused_in_plain_words(
     assert response.status_code == 200
     assert "The email address or password is not right" in response.text
     assert 'href="#password"' in response.text  # the error summary links to the field
-    assert "user.sign_in_failed" in session.scalars(select(AuditEvent.action)).all()
+    (event,) = _events(session, "user.sign_in_failed")
+    assert (event.user_id, event.details) == (None, {"email": person.email})
+    assert _events(session, "user.signed_in") == []
+    assert session.get(User, person.id).last_signed_in_at is None
 
 
 def test_an_unknown_email_gets_the_same_answer(client: FlaskClient) -> None:
@@ -100,21 +109,31 @@ def test_sign_in_attempts_are_rate_limited(database_url: str, tmp_path) -> None:
     assert answers == [200, 200, 200, 429]
 
 
-def test_signing_out_ends_the_session(client: FlaskClient, make_bank, make_user, sign_in) -> None:
+def test_signing_out_ends_the_session(
+    client: FlaskClient, make_bank, make_user, sign_in, session: Session
+) -> None:
     bank = make_bank()
-    sign_in(make_user("coordinator", banks=[bank]))
+    person = make_user("coordinator", banks=[bank])
+    sign_in(person)
     client.post("/sign-out")
     response = client.get(f"/broker/banks/{bank.id}")
     assert response.status_code == 302 and "/sign-in" in response.location
+    (event,) = _events(session, "user.signed_out")
+    assert (event.user_id, event.bank_id) == (person.id, None)
+    client.post("/sign-out")  # signed out already: nothing more to record
+    assert len(_events(session, "user.signed_out")) == 1
 
 
 def test_an_admin_makes_a_one_time_password_link(
     client: FlaskClient, make_user, sign_in, session: Session
 ) -> None:
-    sign_in(make_user("admin"))
+    admin = make_user("admin")
+    sign_in(admin)
     broker = make_user("coordinator")
     page = client.post(f"/admin/users/{broker.id}/reset")
     assert page.status_code == 200
+    (made,) = _events(session, "user.reset_link")
+    assert (made.user_id, made.bank_id, made.subject) == (admin.id, None, f"user:{broker.id}")
     link = page.text.split('<code class="link">')[1].split("</code>")[0]
     path = link.split("localhost", 1)[1]
     client.post("/sign-out")
@@ -131,6 +150,8 @@ def test_an_admin_makes_a_one_time_password_link(
         == 404
     )
     assert operations.authenticate(session, broker.email, "a brand new secret") is not None
+    (chosen,) = _events(session, "user.password_set")  # the spent link set nothing
+    assert (chosen.user_id, chosen.subject) == (broker.id, f"user:{broker.id}")
 
 
 def test_a_password_link_expires_after_24_hours(session: Session, make_user) -> None:
@@ -143,23 +164,59 @@ def test_a_password_link_expires_after_24_hours(session: Session, make_user) -> 
 
 
 def test_only_the_password_hash_of_a_link_is_stored(session: Session, make_user) -> None:
-    from timebank.users.models import PasswordReset
-
     token = operations.create_reset(session, make_user("coordinator"), by=None)
     session.commit()
     assert token not in [r.token_hash for r in session.scalars(select(PasswordReset))]
 
 
 def test_a_coordinator_makes_a_link_for_a_broker_of_their_bank_only(
-    client: FlaskClient, make_bank, make_user, sign_in
+    client: FlaskClient, make_bank, make_user, sign_in, session: Session
 ) -> None:
     bank, other = make_bank(), make_bank()
-    sign_in(make_user("coordinator", banks=[bank]))
+    coordinator = make_user("coordinator", banks=[bank])
+    sign_in(coordinator)
     colleague = make_user("coordinator", banks=[bank])
     stranger = make_user("coordinator", banks=[other])
     assert client.post(f"/admin/banks/{bank.id}/users/{colleague.id}/reset").status_code == 200
     assert client.post(f"/admin/banks/{bank.id}/users/{stranger.id}/reset").status_code == 404
     assert client.post(f"/admin/banks/{other.id}/users/{stranger.id}/reset").status_code == 404
+    # the link goes on the bank's trail, once: the refused ones wrote nothing
+    (made,) = _events(session, "user.reset_link")
+    assert (made.user_id, made.bank_id, made.subject) == (
+        coordinator.id,
+        bank.id,
+        f"user:{colleague.id}",
+    )
+
+
+def test_an_admin_adds_a_broker_who_chooses_their_password_by_link(
+    client: FlaskClient, make_bank, make_user, sign_in, session: Session
+) -> None:
+    bank = make_bank()
+    admin = make_user("admin")
+    sign_in(admin)
+    page = client.post(
+        "/admin/users/new",
+        data={
+            "email": "Nuala@Example.org",
+            "display_name": "Nuala",
+            "role": "coordinator",
+            "banks": [str(bank.id)],
+        },
+    )
+    assert page.status_code == 200 and '<code class="link">' in page.text
+    person = session.scalars(select(User).where(User.email == "nuala@example.org")).one()
+    assert person.role == Role.COORDINATOR and [b.id for b in person.banks] == [bank.id]
+    (link,) = session.scalars(select(PasswordReset).where(PasswordReset.user_id == person.id))
+    assert link.created_by_id == admin.id
+    (added,) = _events(session, "user.created")
+    assert (added.user_id, added.bank_id, added.subject, added.details) == (
+        admin.id,
+        None,
+        f"user:{person.id}",
+        {"role": "coordinator"},
+    )
+    assert _events(session, "user.reset_link") == []  # the new user's link is part of adding them
 
 
 def test_create_admin_reads_the_password_from_stdin(app: Flask, session: Session) -> None:

@@ -89,6 +89,8 @@ def test_the_right_pin_signs_in_on_the_phone_for_90_days(
     assert client.get(me_page).text == "Hello Joan"
     (event,) = _actions(session, "member.signed_in")
     assert event.subject == f"member:{joan.id}" and event.bank_id == joan.bank_id
+    assert event.user_id is None  # the member acted, with their card
+    assert event.details == {"card": cards.current_card(session, joan).id}
 
 
 def test_the_members_language_is_used_when_none_was_chosen(
@@ -111,7 +113,9 @@ def test_a_sign_in_ends_after_90_days(client: FlaskClient, card, me_page: str) -
     assert client.get(me_page).headers["Location"] == "/me/signed-out"
 
 
-def test_a_wrong_pin_says_how_many_tries_are_left(client: FlaskClient, card) -> None:
+def test_a_wrong_pin_says_how_many_tries_are_left(
+    client: FlaskClient, session: Session, card
+) -> None:
     _joan, token = card
     page = client.post(f"/c/{token}", data={"pin": "1111"})
     assert page.status_code == 200
@@ -122,6 +126,7 @@ def test_a_wrong_pin_says_how_many_tries_are_left(client: FlaskClient, card) -> 
     assert "You have 1 try left." in page.text
     with client.session_transaction() as stored:
         assert "member_card_id" not in stored
+    assert _actions(session, "member.signed_in") == []
 
 
 def test_five_wrong_pins_lock_the_card_and_say_so(
@@ -195,7 +200,11 @@ def test_signing_out_on_this_phone(
     page = client.get("/me/signed-out")
     assert page.status_code == 200 and "Scan your card to sign in" in page.text
     (event,) = _actions(session, "member.signed_out")
-    assert event.subject == f"member:{joan.id}"
+    assert event.subject == f"member:{joan.id}" and event.bank_id == joan.bank_id
+    assert event.user_id is None
+    assert event.details == {"card": cards.current_card(session, joan).id}
+    client.post("/me/sign-out")  # signed out already: nothing more to record
+    assert len(_actions(session, "member.signed_out")) == 1
 
 
 def test_nobody_signed_in_is_sent_to_scan_their_card(client: FlaskClient, me_page: str) -> None:

@@ -13,6 +13,7 @@ from timebank.audit import AuditEvent
 from timebank.banks.operations import pot_account
 from timebank.ledger import AccountStatus, TransferKind, TransferRequest, Unit
 from timebank.members.models import Member, MemberStatus
+from timebank.users.models import Role, User
 
 
 def registration(bank, **changes: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -214,13 +215,24 @@ def test_a_member_may_choose_an_email_and_password_as_well_as_their_card(
 ) -> None:
     from flask import Flask
 
-    client, bank, _ = broker
+    client, bank, coordinator = broker
     member = make_member(bank, "Joan Murphy")
     url = f"/broker/banks/{bank.id}/members/{member.id}/account"
     assert "Enter a real email address" in client.post(url, data={"email": "nope"}).text
     page = client.post(url, data={"email": "joan@example.org"})
     link = page.text.split('<code class="link">')[1].split("</code>")[0].split("localhost", 1)[1]
     assert "can already sign in with joan@example.org" in client.get(url).text
+    session.expire_all()
+    (given,) = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "member.account_created")
+    )
+    assert (given.user_id, given.bank_id, given.subject) == (
+        coordinator.id,
+        bank.id,
+        f"member:{member.id}",
+    )
+    joans = session.scalars(select(User).where(User.member_id == member.id)).one()
+    assert joans.email == "joan@example.org" and joans.role == Role.MEMBER
 
     app: Flask = client.application
     phone = app.test_client()
@@ -234,6 +246,11 @@ def test_a_member_may_choose_an_email_and_password_as_well_as_their_card(
         "/sign-in", data={"email": "joan@example.org", "password": "joans own secret"}
     )
     assert signed_in.location.endswith("/me")
+    session.expire_all()
+    own = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.user_id == joans.id).order_by(AuditEvent.id)
+    ).all()
+    assert own == ["user.password_set", "user.signed_in"]
     assert "Hello, Joan" in phone.get("/me").text
     # a member's account is no way into the broker's pages
     assert phone.get(f"/broker/banks/{bank.id}").status_code == 403

@@ -290,7 +290,8 @@ def test_a_coordinator_sees_their_own_banks_trail_only(
     assert f"Joan Murphy (#{joan.member_number})" in text
     assert "Somebody Elsewhere" not in text
     assert "Signed in" not in text  # the coordinator's own sign-in belongs to no bank
-    assert "3 events" in text
+    assert "Started a time bank" in text
+    assert "4 events" in text  # the bank started, two members added, one changed
 
 
 def test_an_admin_sees_every_bank_and_the_sign_ins(

@@ -12,6 +12,7 @@ from timebank.banks.models import Bank
 from timebank.banks.operations import pot_account
 from timebank.ledger import Account, AccountKind, TransferKind, TransferRequest, Unit
 from timebank.members.models import Member, MemberKind, MemberStatus
+from timebank.users.models import Role, User
 
 
 def next_member_number(session: Session, bank_id: int) -> int:
@@ -170,6 +171,30 @@ def set_status(session: Session, member: Member, status: MemberStatus, *, by: in
         details={"status": [old.value, status.value]},
     )
     session.flush()
+
+
+def create_member_account(
+    session: Session, member: Member, *, email: str, by: User
+) -> tuple[User, str]:
+    """Give a member an email and password besides their card: their user, and a one-time link
+    token to choose the password. The caller has checked that the email is free."""
+    from timebank import audit
+    from timebank.users import operations as users
+
+    person = users.create_user(
+        session, email=email, display_name=member.display_name, role=Role.MEMBER
+    )
+    person.member_id = member.id
+    token = users.create_reset(session, person, by=by)
+    audit.record(
+        session,
+        "member.account_created",
+        user_id=by.id,
+        bank_id=member.bank_id,
+        subject=f"member:{member.id}",
+    )
+    session.flush()
+    return person, token
 
 
 def record_leaving(

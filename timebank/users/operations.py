@@ -1,4 +1,9 @@
-"""Creating users, checking passwords, and one-time reset links. No Flask here."""
+"""Creating users, signing in and out, and one-time links to set a password. No Flask here.
+
+The operations a page calls (:func:`invite_user`, :func:`make_reset_link`, :func:`sign_in`,
+:func:`record_sign_out`, :func:`use_reset`) each write their one audit record, flush, and leave
+the commit to the caller. :func:`create_user` and :func:`create_reset` are their parts, and are
+used alone only to set up (the CLI, the demo, tests)."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from timebank import audit
 from timebank.banks.models import Bank, Programme
 from timebank.db import utcnow
 from timebank.users.models import PasswordReset, Role, User
@@ -63,6 +69,37 @@ def create_user(
     return user
 
 
+def invite_user(
+    session: Session,
+    *,
+    by: User,
+    email: str,
+    display_name: str,
+    role: Role,
+    banks: Sequence[Bank] = (),
+    programme: Programme | None = None,
+) -> tuple[User, str]:
+    """Add someone who signs in, with a one-time link token to choose their password."""
+    user = create_user(
+        session,
+        email=email,
+        display_name=display_name,
+        role=role,
+        banks=banks,
+        programme=programme,
+    )
+    token = create_reset(session, user, by=by)
+    audit.record(
+        session,
+        "user.created",
+        user_id=by.id,
+        subject=f"user:{user.id}",
+        details={"role": role.value},
+    )
+    session.flush()
+    return user, token
+
+
 def find_by_email(session: Session, email: str) -> User | None:
     return session.scalars(
         select(User).where(func.lower(User.email) == normalise_email(email))
@@ -82,6 +119,27 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     return user
+
+
+def sign_in(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None. Either way the attempt goes on
+    the audit trail; a failed one keeps the email typed, never the password."""
+    user = authenticate(session, email, password)
+    if user is None:
+        audit.record(
+            session, "user.sign_in_failed", user_id=None, details={"email": normalise_email(email)}
+        )
+    else:
+        user.last_signed_in_at = utcnow()
+        audit.record(session, "user.signed_in", user_id=user.id)
+    session.flush()
+    return user
+
+
+def record_sign_out(session: Session, user: User) -> None:
+    """Put the user's signing out on the audit trail."""
+    audit.record(session, "user.signed_out", user_id=user.id)
+    session.flush()
 
 
 def set_password(user: User, password: str) -> None:
@@ -111,6 +169,21 @@ def create_reset(
     return token
 
 
+def make_reset_link(session: Session, user: User, *, by: User, bank: Bank | None = None) -> str:
+    """A new one-time token for ``user``'s password, made by ``by``; a coordinator makes one
+    for a broker of ``bank``, and the event goes on that bank's trail."""
+    token = create_reset(session, user, by=by)
+    audit.record(
+        session,
+        "user.reset_link",
+        user_id=by.id,
+        bank_id=bank.id if bank is not None else None,
+        subject=f"user:{user.id}",
+    )
+    session.flush()
+    return token
+
+
 def find_reset(session: Session, token: str, now: datetime | None = None) -> PasswordReset | None:
     """The unused, unexpired reset for this token, or None."""
     reset = session.scalars(
@@ -122,8 +195,10 @@ def find_reset(session: Session, token: str, now: datetime | None = None) -> Pas
 
 
 def use_reset(session: Session, reset: PasswordReset, password: str) -> User:
-    """Set the password and spend the token."""
-    set_password(reset.user, password)
+    """Set the password, spend the token, and put it on the audit trail."""
+    user = reset.user
+    set_password(user, password)
     reset.used_at = utcnow()
+    audit.record(session, "user.password_set", user_id=user.id, subject=f"user:{user.id}")
     session.flush()
-    return reset.user
+    return user

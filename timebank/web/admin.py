@@ -17,9 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from timebank import audit
 from timebank.banks.models import Bank, Programme
-from timebank.banks.operations import create_bank, create_programme
+from timebank.banks.operations import create_bank, create_programme, update_bank
 from timebank.extensions import db
 from timebank.users import operations
 from timebank.users.models import Role, User
@@ -121,11 +120,8 @@ def home() -> str:
 def new_programme() -> str | Response:
     form = ProgrammeForm()
     if form.validate_on_submit():
-        programme = create_programme(
-            db.session, name=form.name.data or "", funder=form.funder.data or ""
-        )
-        audit.record(
-            db.session, "programme.created", user_id=user().id, subject=f"programme:{programme.id}"
+        create_programme(
+            db.session, name=form.name.data or "", funder=form.funder.data or "", by=user().id
         )
         db.session.commit()
         flash(_("The programme is added."))
@@ -151,14 +147,7 @@ def new_bank() -> str | Response:
     form = BankForm()
     form.programme.choices = _programme_choices()
     if form.validate_on_submit():
-        bank = create_bank(db.session, **_bank_settings(form))  # type: ignore[arg-type]
-        audit.record(
-            db.session,
-            "bank.created",
-            user_id=user().id,
-            bank_id=bank.id,
-            subject=f"bank:{bank.id}",
-        )
+        bank = create_bank(db.session, by=user().id, **_bank_settings(form))  # type: ignore[arg-type]
         db.session.commit()
         flash(_("%(name)s is set up, with its community pot.", name=bank.name))
         return redirect(url_for("admin.home"))
@@ -176,22 +165,7 @@ def edit_bank(bank_id: int) -> str | Response:
         form.floor_hours.data = -bank.floor_minutes // 60
         form.welcome_minutes.data = str(bank.welcome_minutes)
     if form.validate_on_submit():
-        before = {
-            k: getattr(bank, k)
-            for k in ("name", "focus", "help_phone", "floor_minutes", "welcome_minutes")
-        }
-        for key, value in _bank_settings(form).items():
-            setattr(bank, key, value)
-        after = {k: getattr(bank, k) for k in before}
-        # a new floor applies to members who join from now on, not to existing accounts
-        audit.record(
-            db.session,
-            "bank.updated",
-            user_id=user().id,
-            bank_id=bank.id,
-            subject=f"bank:{bank.id}",
-            details=audit.changes(before, after),
-        )
+        update_bank(db.session, bank, by=user().id, **_bank_settings(form))
         db.session.commit()
         flash(_("Saved."))
         return redirect(url_for("admin.home"))
@@ -211,8 +185,9 @@ def new_user() -> str | Response:
     form.programme.choices = _programme_choices()
     if form.validate_on_submit():
         role = Role(form.role.data)
-        person = operations.create_user(
+        person, token = operations.invite_user(
             db.session,
+            by=user(),
             email=form.email.data or "",
             display_name=form.display_name.data or "",
             role=role,
@@ -222,14 +197,6 @@ def new_user() -> str | Response:
             programme=db.session.get(Programme, int(form.programme.data))
             if role == Role.FUNDER and form.programme.data
             else None,
-        )
-        token = operations.create_reset(db.session, person, by=user())
-        audit.record(
-            db.session,
-            "user.created",
-            user_id=user().id,
-            subject=f"user:{person.id}",
-            details={"role": role.value},
         )
         db.session.commit()
         return render_template(
@@ -259,14 +226,7 @@ def broker_reset_user(bank_id: int, user_id: int) -> str:
 
 
 def _reset(person: User, bank: Bank | None) -> str:
-    token = operations.create_reset(db.session, person, by=user())
-    audit.record(
-        db.session,
-        "user.reset_link",
-        user_id=user().id,
-        bank_id=bank.id if bank else None,
-        subject=f"user:{person.id}",
-    )
+    token = operations.make_reset_link(db.session, person, by=user(), bank=bank)
     db.session.commit()
     return render_template(
         "admin/reset_link.html",

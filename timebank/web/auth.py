@@ -18,8 +18,6 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from timebank import audit
-from timebank.db import utcnow
 from timebank.extensions import db, limiter
 from timebank.users import operations
 from timebank.users.models import Role, User
@@ -81,17 +79,9 @@ def sign_in() -> str | Response:
         return redirect(home_for(current_user))
     form = SignInForm()
     if form.validate_on_submit():
-        person = operations.authenticate(
-            db.session, form.email.data or "", form.password.data or ""
-        )
+        person = operations.sign_in(db.session, form.email.data or "", form.password.data or "")
+        db.session.commit()
         if person is None:
-            audit.record(
-                db.session,
-                "user.sign_in_failed",
-                user_id=None,
-                details={"email": operations.normalise_email(form.email.data or "")},
-            )
-            db.session.commit()
             form.password.errors = [_l("The email address or password is not right")]
         else:
             # a new session on sign-in: nothing from before survives into the signed-in one
@@ -100,9 +90,6 @@ def sign_in() -> str | Response:
             if language:
                 session["lang"] = language
             login_user(person)
-            person.last_signed_in_at = utcnow()
-            audit.record(db.session, "user.signed_in", user_id=person.id)
-            db.session.commit()
             return redirect(_safe_next() or home_for(person))
     return render_template("auth/sign_in.html", form=form)
 
@@ -110,7 +97,7 @@ def sign_in() -> str | Response:
 @bp.post("/sign-out")
 def sign_out() -> Response:
     if current_user.is_authenticated:
-        audit.record(db.session, "user.signed_out", user_id=current_user.id)
+        operations.record_sign_out(db.session, current_user)
         db.session.commit()
     logout_user()
     session.clear()
@@ -127,10 +114,7 @@ def set_password(token: str) -> str | Response:
         return render_template("auth/link_expired.html"), 404  # type: ignore[return-value]
     form = NewPasswordForm()
     if form.validate_on_submit():
-        person = operations.use_reset(db.session, reset, form.password.data or "")
-        audit.record(
-            db.session, "user.password_set", user_id=person.id, subject=f"user:{person.id}"
-        )
+        operations.use_reset(db.session, reset, form.password.data or "")
         db.session.commit()
         flash(_l("Your password is set. You can sign in now."))
         return redirect(url_for("auth.sign_in"))

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from timebank import audit, cards
+from timebank import cards
 from timebank.db import utcnow
 from timebank.extensions import db, limiter
 from timebank.i18n import available_locales
@@ -183,7 +183,7 @@ def card_pin(token: str) -> str | Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _pin_page(found, form)
     now = utcnow()
-    result = cards.check_pin(db.session, found, (form.pin.data or "").strip(), now)
+    result = cards.sign_in(db.session, found, (form.pin.data or "").strip(), now)
     db.session.commit()  # wrong tries and locks count whatever happens next
     if result == cards.PinCheck.OK:
         _sign_in(found, now)
@@ -224,15 +224,6 @@ def _sign_in(found: MemberCard, now: datetime) -> None:
     session[CARD_KEY] = found.id
     session[SIGNED_IN_KEY] = int(now.timestamp())
     session.permanent = True
-    audit.record(
-        db.session,
-        "member.signed_in",
-        user_id=None,
-        bank_id=found.member.bank_id,
-        subject=f"member:{found.member_id}",
-        details={"card": found.id},
-    )
-    db.session.commit()
 
 
 # -- signing out ------------------------------------------------------------------------------
@@ -243,14 +234,7 @@ def sign_out() -> Response:
     """Sign out on this phone."""
     card = current_card()
     if card is not None:
-        audit.record(
-            db.session,
-            "member.signed_out",
-            user_id=None,
-            bank_id=card.member.bank_id,
-            subject=f"member:{card.member_id}",
-            details={"card": card.id},
-        )
+        cards.record_sign_out(db.session, card)
         db.session.commit()
     language = session.get("lang")
     session.clear()

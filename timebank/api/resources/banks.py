@@ -7,7 +7,6 @@ from typing import Any
 from flask import Response
 from sqlalchemy import or_, select
 
-from timebank import audit
 from timebank.api.access import brokered_bank, readable_bank, readable_banks
 from timebank.api.errors import invalid
 from timebank.api.registry import operation
@@ -57,10 +56,7 @@ def bank_body(bank: Bank) -> dict[str, Any]:
 )
 def create_programme_(data: dict[str, Any]) -> Response:
     """Admins only."""
-    programme = create_programme(db.session, **data)
-    audit.record(
-        db.session, "programme.created", user_id=user().id, subject=f"programme:{programme.id}"
-    )
+    programme = create_programme(db.session, by=user().id, **data)
     db.session.commit()
     return created(ProgrammeOut, programme)
 
@@ -82,10 +78,7 @@ def create_bank_(data: dict[str, Any]) -> Response:
         if programme is None:
             raise invalid({"programme_id": ["There is no such programme."]})
     data.pop("programme_id", None)
-    bank = create_bank(db.session, programme=programme, **data)
-    audit.record(
-        db.session, "bank.created", user_id=user().id, bank_id=bank.id, subject=f"bank:{bank.id}"
-    )
+    bank = create_bank(db.session, programme=programme, by=user().id, **data)
     db.session.commit()
     return created(BankOut, bank_body(bank))
 

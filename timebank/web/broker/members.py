@@ -252,9 +252,8 @@ def leave_member(bank_id: int, member_id: int) -> str | Response:
 @broker_required
 def member_account_sign_in(bank_id: int, member_id: int) -> str | Response | tuple[str, int]:
     """Optional: an email and password for a member who wants them, besides their card."""
-    from timebank import audit
     from timebank.users import operations as users
-    from timebank.users.models import Role, User
+    from timebank.users.models import User
 
     bank = bank_or_404(bank_id)
     member = member_or_404(bank, member_id)
@@ -264,20 +263,8 @@ def member_account_sign_in(bank_id: int, member_id: int) -> str | Response | tup
         if users.find_by_email(db.session, form.email.data or ""):
             form.email.errors = [_("Someone already has an account with that email address")]
         else:
-            person = users.create_user(
-                db.session,
-                email=form.email.data or "",
-                display_name=member.display_name,
-                role=Role.MEMBER,
-            )
-            person.member_id = member.id
-            token = users.create_reset(db.session, person, by=user())
-            audit.record(
-                db.session,
-                "member.account_created",
-                user_id=user().id,
-                bank_id=bank.id,
-                subject=f"member:{member.id}",
+            person, token = operations.create_member_account(
+                db.session, member, email=form.email.data or "", by=user()
             )
             db.session.commit()
             return render_template(
