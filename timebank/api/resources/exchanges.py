@@ -294,6 +294,7 @@ def list_exchanges(bank_id: int, args: dict[str, Any]) -> Response:
     responses={200: ("The transfer.", ExchangeOut)},
 )
 def get_exchange(transfer_id: int) -> Response:
+    """Any kind of transfer of hours (see ``kind``), with ``reversed_by_id`` once reversed."""
     return ok(ExchangeOut, exchange_bodies([brokered_transfer(transfer_id)])[0])
 
 

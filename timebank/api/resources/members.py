@@ -111,6 +111,7 @@ def list_members(bank_id: int, args: dict[str, Any]) -> Response:
     responses={200: ("The member.", MemberOut)},
 )
 def get_member(member_id: int) -> Response:
+    """Every detail a broker may see, with the member's balance and how far they may owe."""
     return ok(MemberOut, member_body(brokered_member(member_id)))
 
 
