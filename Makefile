@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TIMEBANK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-fast lint format translations extract-messages bench bench-reports screenshots clean
+.PHONY: run test test-fast lint format translations extract-messages bench bench-reports bench-pages screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ MEMBERS ?= 100
 MONTHS ?= 24
 bench-reports: $(STAMP)
 	$(BIN)/python bench/report_bench.py --banks $(BANKS) --members $(MEMBERS) --months $(MONTHS)
+
+## bench-pages: page views a second under gunicorn (needs wrk: apt-get install wrk)
+bench-pages: $(STAMP) translations
+	$(BIN)/python bench/page_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

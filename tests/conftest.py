@@ -146,9 +146,11 @@ def app(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
 
     # the `session` fixture keeps one app context for the whole test, and requests share it;
     # forget who signed in last so each request (and each client) is judged by its own cookie
+    # (in production each request has an app context, and so a g, of its own)
     @app.before_request
     def _forget_cached_user() -> None:
         g.pop("_login_user", None)
+        g.pop("member_card_id", None)
 
     yield app
     with app.app_context():

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 #: Stable constraint names, so migrations can refer to them on both engines.
@@ -142,5 +142,47 @@ def reading_only() -> Iterator[None]:
         _begin_mode.reset(token)
 
 
+@contextmanager
+def writing(session: Session) -> Iterator[None]:
+    """A short write inside a request that otherwise only reads (a page view that is audited):
+    the reads so far end, the write takes SQLite's write lock from its first statement and
+    commits on leaving, and reading goes on without the lock. Never wrap a page's rendering."""
+    session.commit()  # ends the read transaction: nothing in it to write
+    token = _begin_mode.set("IMMEDIATE")
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _begin_mode.reset(token)
+
+
+class WriteWhileReading(RuntimeError):
+    """Code that said it only reads (a page view) tried to write."""
+
+
+def refuse_writes_while_reading(session: object) -> None:
+    """Make a flush that would write inside :func:`reading_only` an error, on every engine.
+
+    ``session`` is a session, a sessionmaker or a scoped session (any event target). SQLite
+    also refuses at the database: its read transactions run with ``PRAGMA query_only``.
+    """
+    if not event.contains(session, "before_flush", _refuse_write):
+        event.listen(session, "before_flush", _refuse_write)
+
+
+def _refuse_write(session: Session, flush_context: object, instances: object) -> None:
+    if _begin_mode.get() != "DEFERRED":
+        return
+    changed = session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)
+    if changed:
+        raise WriteWhileReading("a page view tried to write; wrap the write in db.writing()")
+
+
 def _sqlite_begin(connection):  # type: ignore[no-untyped-def]
-    connection.exec_driver_sql(f"BEGIN {_begin_mode.get()}")
+    mode = _begin_mode.get()
+    # a read transaction cannot write by mistake: SQLite refuses it with "readonly database"
+    connection.exec_driver_sql(f"PRAGMA query_only = {int(mode == 'DEFERRED')}")
+    connection.exec_driver_sql(f"BEGIN {mode}")

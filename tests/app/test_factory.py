@@ -131,11 +131,3 @@ def test_flask_app_timebank_works_too(tmp_path: Path) -> None:
 
 def test_create_app_takes_overrides(app: Flask) -> None:
     assert app.config["TESTING"] is True
-
-
-def test_pages_that_write_when_viewed_take_the_write_lock_first(app: Flask) -> None:
-    # on SQLite a page view reads without the write lock, unless the page says it writes
-    writing = {
-        name for name, view in app.view_functions.items() if getattr(view, "writes_on_get", False)
-    }
-    assert {"member.home", "member.supported_time"} <= writing

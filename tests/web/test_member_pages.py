@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from flask_babel import refresh
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -291,7 +291,12 @@ def test_the_giver_cannot_confirm_their_own_help(
 
 
 def test_unanswered_help_lapses_after_thirty_days(
-    session: Session, as_seamus: FlaskClient, as_joan: FlaskClient, joan: Member, seamus: Member
+    session: Session,
+    runner: FlaskCliRunner,
+    as_seamus: FlaskClient,
+    as_joan: FlaskClient,
+    joan: Member,
+    seamus: Member,
 ) -> None:
     shopping = skill(session, "shopping")
     request = ledger.TransferRequest(
@@ -308,12 +313,18 @@ def test_unanswered_help_lapses_after_thirty_days(
         session, request, by_member_id=seamus.id, now=utcnow() - timedelta(days=31)
     )
     session.commit()
-    page = as_joan.get("/me").text  # the page ends what has lapsed before it lists
+    page = as_joan.get("/me").text  # past its deadline it is shown as lapsed...
     assert "Yes, this happened" not in page
-    assert pendings(session)[0].status == PendingStatus.EXPIRED
+    assert "lapsed" in as_seamus.get(f"/me/record/sent/{pending.id}").text
+    session.expire_all()
+    assert pendings(session)[0].status == PendingStatus.PENDING  # ...but viewing writes nothing
     answered = as_joan.post(f"/me/waiting/{pending.id}/yes", follow_redirects=True)
     assert "it has lapsed" in answered.text
     assert member_account(session, seamus.id).balance == 0
+    # the daily job marks it so
+    assert runner.invoke(args=["expire-pending"]).exit_code == 0
+    session.expire_all()
+    assert pendings(session)[0].status == PendingStatus.EXPIRED
     assert "lapsed" in as_seamus.get(f"/me/record/sent/{pending.id}").text
 
 

@@ -14,6 +14,7 @@ from flask import current_app, g, request
 from limits import parse
 
 from timebank.api.errors import ApiError
+from timebank.db import writing
 from timebank.extensions import db, limiter
 from timebank.users import tokens
 from timebank.users.models import ApiToken
@@ -70,6 +71,5 @@ def note_use(token: ApiToken) -> None:
     if not tokens.needs_touch(token):
         return
     token_id = token.id
-    db.session.rollback()
-    tokens.touch(db.session, token_id)
-    db.session.commit()
+    with writing(db.session):
+        tokens.touch(db.session, token_id)

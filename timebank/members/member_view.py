@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from timebank import audit
@@ -45,6 +45,49 @@ class YearTotals:
     received: int
 
 
+_original = aliased(Transfer)
+_reversal = Transfer.kind == TransferKind.REVERSAL
+_HELP_KINDS = [k.value for k in HELP_KINDS]
+_YEAR_TOTALS = (
+    select(
+        func.coalesce(
+            func.sum(
+                case(
+                    (and_(~_reversal, Entry.amount > 0), Entry.amount),
+                    (and_(_reversal, Entry.amount < 0), Entry.amount),
+                    else_=0,
+                )
+            ),
+            0,
+        ),
+        func.coalesce(
+            func.sum(
+                case(
+                    (and_(~_reversal, Entry.amount < 0), -Entry.amount),
+                    (and_(_reversal, Entry.amount > 0), -Entry.amount),
+                    else_=0,
+                )
+            ),
+            0,
+        ),
+    )
+    .select_from(Entry)
+    .join(Transfer, Transfer.id == Entry.transfer_id)
+    .outerjoin(_original, _original.id == Transfer.reverses_id)
+    .where(
+        Entry.account_id == bindparam("account_id"),
+        or_(
+            and_(Transfer.kind.in_(_HELP_KINDS), Transfer.given_on >= bindparam("start")),
+            and_(
+                _reversal,
+                _original.kind.in_(_HELP_KINDS),
+                _original.given_on >= bindparam("start"),
+            ),
+        ),
+    )
+)
+
+
 def year_totals(session: Session, member: Member, today: date) -> YearTotals:
     """Help given and received this calendar year (the bank's ``today``).
 
@@ -53,42 +96,11 @@ def year_totals(session: Session, member: Member, today: date) -> YearTotals:
     mistake put right counts for nothing.
     """
     account = member_account(session, member.id)
-    original = aliased(Transfer)
     start = date(today.year, 1, 1)
-    help_kinds = [k.value for k in HELP_KINDS]
-    reversal = Transfer.kind == TransferKind.REVERSAL
-    counted = or_(
-        and_(Transfer.kind.in_(help_kinds), Transfer.given_on >= start),
-        and_(reversal, original.kind.in_(help_kinds), original.given_on >= start),
-    )
-    given = func.coalesce(
-        func.sum(
-            case(
-                (and_(~reversal, Entry.amount > 0), Entry.amount),
-                (and_(reversal, Entry.amount < 0), Entry.amount),
-                else_=0,
-            )
-        ),
-        0,
-    )
-    received = func.coalesce(
-        func.sum(
-            case(
-                (and_(~reversal, Entry.amount < 0), -Entry.amount),
-                (and_(reversal, Entry.amount > 0), -Entry.amount),
-                else_=0,
-            )
-        ),
-        0,
-    )
-    row = session.execute(
-        select(given, received)
-        .select_from(Entry)
-        .join(Transfer, Transfer.id == Entry.transfer_id)
-        .outerjoin(original, original.id == Transfer.reverses_id)
-        .where(Entry.account_id == account.id, counted)
+    given, received = session.execute(
+        _YEAR_TOTALS, {"account_id": account.id, "start": start}
     ).one()
-    return YearTotals(given=int(row[0]), received=int(row[1]))
+    return YearTotals(given=int(given), received=int(received))
 
 
 @dataclass(frozen=True)
@@ -107,29 +119,36 @@ class RecentLine:
     reversed: bool
 
 
+# built once: rebuilding aliased entities and the statement on every view was 40% of the page
+_other_entry = aliased(Entry)
+_other_account = aliased(Account)
+_other_member = aliased(Member)
+_correction = aliased(Transfer)
+_RECENT = (
+    select(Transfer, Entry.amount, Skill, _other_member, _correction.id)
+    .join(Entry, Entry.transfer_id == Transfer.id)
+    # two entries a transfer: the other one says who was on the other side
+    .join(
+        _other_entry,
+        and_(
+            _other_entry.transfer_id == Transfer.id,
+            _other_entry.account_id != bindparam("account_id"),
+        ),
+    )
+    .join(_other_account, _other_account.id == _other_entry.account_id)
+    .outerjoin(_other_member, _other_member.id == _other_account.member_id)
+    .outerjoin(Skill, Skill.id == Transfer.skill_id)
+    .outerjoin(_correction, _correction.reverses_id == Transfer.id)
+    .where(Entry.account_id == bindparam("account_id"))
+    .order_by(Transfer.given_on.desc(), Transfer.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def recent(session: Session, member: Member, limit: int = RECENT_COUNT) -> list[RecentLine]:
     """The member's latest transfers, newest first."""
     account = member_account(session, member.id)
-    other_entry = aliased(Entry)
-    other_account = aliased(Account)
-    other_member = aliased(Member)
-    correction = aliased(Transfer)
-    rows = session.execute(
-        select(Transfer, Entry.amount, Skill, other_member, correction.id)
-        .join(Entry, Entry.transfer_id == Transfer.id)
-        # two entries a transfer: the other one says who was on the other side
-        .join(
-            other_entry,
-            and_(other_entry.transfer_id == Transfer.id, other_entry.account_id != account.id),
-        )
-        .join(other_account, other_account.id == other_entry.account_id)
-        .outerjoin(other_member, other_member.id == other_account.member_id)
-        .outerjoin(Skill, Skill.id == Transfer.skill_id)
-        .outerjoin(correction, correction.reverses_id == Transfer.id)
-        .where(Entry.account_id == account.id)
-        .order_by(Transfer.given_on.desc(), Transfer.id.desc())
-        .limit(limit)
-    ).all()
+    rows = session.execute(_RECENT, {"account_id": account.id, "limit": limit}).all()
     return [
         RecentLine(
             transfer_id=transfer.id,
@@ -157,34 +176,48 @@ class WaitingLine:
     receiver: Member | None
     skill: Skill | None
 
+    @property
+    def state(self) -> str:
+        """pending, posted, voided or expired; past its 30 days it is expired, whether or not
+        the daily job (``timebank expire-pending``) has marked it yet."""
+        status = self.pending.status
+        if status == PendingStatus.PENDING and self.pending.expires_at <= utcnow():
+            return PendingStatus.EXPIRED.value
+        return status.value
 
-def _waiting(session: Session, *conditions: object) -> list[WaitingLine]:
+
+_giver_account = aliased(Account)
+_receiver_account = aliased(Account)
+_giver = aliased(Member)
+_receiver = aliased(Member)
+_WAITING = (
+    select(PendingTransfer, _giver, _receiver, Skill)
+    .join(_giver_account, _giver_account.id == PendingTransfer.to_account_id)
+    .join(_receiver_account, _receiver_account.id == PendingTransfer.from_account_id)
+    .outerjoin(_giver, _giver.id == _giver_account.member_id)
+    .outerjoin(_receiver, _receiver.id == _receiver_account.member_id)
+    .outerjoin(Skill, Skill.id == PendingTransfer.skill_id)
+    .order_by(PendingTransfer.created_at, PendingTransfer.id)
+)
+
+
+def _waiting(session: Session, *conditions: ColumnElement[bool]) -> list[WaitingLine]:
     """Pending exchanges, in any state, with who gave, who received and what."""
-    giver_account = aliased(Account)
-    receiver_account = aliased(Account)
-    giver = aliased(Member)
-    receiver = aliased(Member)
-    rows = session.execute(
-        select(PendingTransfer, giver, receiver, Skill)
-        .join(giver_account, giver_account.id == PendingTransfer.to_account_id)
-        .join(receiver_account, receiver_account.id == PendingTransfer.from_account_id)
-        .outerjoin(giver, giver.id == giver_account.member_id)
-        .outerjoin(receiver, receiver.id == receiver_account.member_id)
-        .outerjoin(Skill, Skill.id == PendingTransfer.skill_id)
-        .where(*conditions)
-        .order_by(PendingTransfer.created_at, PendingTransfer.id)
-    ).all()
+    rows = session.execute(_WAITING.where(*conditions)).all()
     return [WaitingLine(p, g, r, s) for p, g, r, s in rows]
+
+
+def _still_waiting() -> ColumnElement[bool]:
+    # past its deadline an item has lapsed, even before the daily job marks it so
+    return and_(
+        PendingTransfer.status == PendingStatus.PENDING, PendingTransfer.expires_at > utcnow()
+    )
 
 
 def waiting_for_me(session: Session, member: Member) -> list[WaitingLine]:
     """Help others say they gave this member, waiting for the member to say it happened."""
     account = member_account(session, member.id)
-    return _waiting(
-        session,
-        PendingTransfer.status == PendingStatus.PENDING,
-        PendingTransfer.from_account_id == account.id,
-    )
+    return _waiting(session, _still_waiting(), PendingTransfer.from_account_id == account.id)
 
 
 def waiting_for_others(session: Session, member: Member) -> list[WaitingLine]:
@@ -192,7 +225,7 @@ def waiting_for_others(session: Session, member: Member) -> list[WaitingLine]:
     account = member_account(session, member.id)
     return _waiting(
         session,
-        PendingTransfer.status == PendingStatus.PENDING,
+        _still_waiting(),
         PendingTransfer.to_account_id == account.id,
         PendingTransfer.created_by_member_id == member.id,
     )
@@ -445,5 +478,24 @@ def end_supporter(
             "supporter_member": link.supporter_member_id,
             "supporter_user": link.supporter_user_id,
         },
+    )
+    session.flush()
+
+
+def record_supporter_view(
+    session: Session,
+    member: Member,
+    *,
+    supporter_member_id: int | None,
+    supporter_user_id: int | None,
+) -> None:
+    """Note in the audit trail that a supporter looked at the member's time."""
+    audit.record(
+        session,
+        "supporter.viewed",
+        user_id=supporter_user_id,
+        bank_id=member.bank_id,
+        subject=f"member:{member.id}",
+        details={"supporter_member": supporter_member_id, "supporter_user": supporter_user_id},
     )
     session.flush()

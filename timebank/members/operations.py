@@ -95,9 +95,15 @@ def register_member(
 
 def member_account(session: Session, member_id: int) -> Account:
     """A member's account of hours."""
-    return session.scalars(
-        select(Account).where(Account.member_id == member_id, Account.unit == Unit.HOURS)
-    ).one()
+    # a page asks for it several times: remember it for as long as the session holds it
+    known = session.info.setdefault("member_accounts", {})
+    account = known.get(member_id)
+    if account is None or account not in session:
+        account = session.scalars(
+            select(Account).where(Account.member_id == member_id, Account.unit == Unit.HOURS)
+        ).one()
+        known[member_id] = account
+    return account
 
 
 #: The fields a broker may edit on a member's profile (the audit trail records each change).

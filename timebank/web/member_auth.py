@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, redirect, render_template, session, url_for
+from flask import Blueprint, g, redirect, render_template, session, url_for
 from flask.blueprints import BlueprintSetupState
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -78,6 +78,15 @@ def current_card() -> MemberCard | None:
     card_id = session.get(CARD_KEY)
     if card_id is None:
         return None
+    # asked several times a page; kept in g so the card stays loaded for the whole request
+    if g.get("member_card_id") == card_id:
+        return g.member_card
+    found = _checked_card(card_id)
+    g.member_card_id, g.member_card = card_id, found
+    return found
+
+
+def _checked_card(card_id: object) -> MemberCard | None:
     card = db.session.get(MemberCard, card_id) if isinstance(card_id, int) else None
     signed_in_at = session.get(SIGNED_IN_KEY)
     still_good = (

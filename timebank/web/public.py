@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from alembic.migration import MigrationContext
+from functools import cache
+
+from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import Blueprint, Response, current_app, jsonify, render_template
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from timebank.extensions import db
 
@@ -23,15 +25,13 @@ def index() -> str:
 def healthz() -> tuple[Response, int]:
     """Whether the database answers and its schema is up to date, as JSON for monitors."""
     database: dict[str, object] = {"dialect": db.engine.dialect.name}
+    head = migration_head(current_app.extensions["migrate"].directory)
     try:
         with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = _revision(connection)
     except SQLAlchemyError as error:
         database |= {"status": "unavailable", "error": type(error).__name__}
         return jsonify(status="error", database=database), 503
-    migrations = current_app.extensions["migrate"].directory
-    head = ScriptDirectory.from_config(_alembic_config(migrations)).get_current_head()
     database |= {
         "status": "ok",
         "revision": current,
@@ -40,9 +40,20 @@ def healthz() -> tuple[Response, int]:
     return jsonify(status="ok" if current == head else "degraded", database=database), 200
 
 
-def _alembic_config(directory: str):  # type: ignore[no-untyped-def]
-    from alembic.config import Config
-
+@cache
+def migration_head(directory: str) -> str | None:
+    """The newest migration in ``directory``; read from the files once per process."""
     config = Config()
     config.set_main_option("script_location", directory)
-    return config
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def _revision(connection: Connection) -> str | None:
+    """The database's schema revision in one query; None for a database never migrated."""
+    try:
+        return connection.scalar(text("SELECT version_num FROM alembic_version"))
+    except (OperationalError, ProgrammingError):
+        # no alembic_version table yet; a database that cannot answer at all fails again here
+        connection.rollback()
+        connection.execute(text("SELECT 1"))
+        return None

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from flask import Flask, Response, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 
-from timebank.db import reading_only
+from timebank.db import reading_only, refuse_writes_while_reading
 from timebank.extensions import db, login_manager
 from timebank.users.models import User
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -38,12 +33,12 @@ def init_app(app: Flask) -> None:
     # the cookie is tied to the browser it was made for
     login_manager.session_protection = "strong"
 
-    # page views only read: on SQLite they then never queue behind a writer
+    # page views only read: on SQLite they then never queue behind a writer, and a view that
+    # writes by mistake fails loudly instead of taking the write lock
+    refuse_writes_while_reading(db.session)
+
     @app.before_request
     def _read_only_for_safe_methods() -> None:
-        view = app.view_functions.get(request.endpoint or "")
-        if getattr(view, "writes_on_get", False):
-            return
         if request.method in ("GET", "HEAD", "OPTIONS"):
             g.reading_only = reading_only()
             g.reading_only.__enter__()
@@ -51,6 +46,8 @@ def init_app(app: Flask) -> None:
     @app.teardown_request
     def _end_read_only(error: BaseException | None) -> None:
         if "reading_only" in g:
+            # the read transaction ends with the request, so its snapshot is not kept
+            db.session.rollback()
             g.pop("reading_only").__exit__(None, None, None)
 
     @app.after_request
@@ -66,10 +63,3 @@ def init_app(app: Flask) -> None:
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
-
-
-def writes_on_get(view: F) -> F:
-    """Mark a page that writes even when only viewed (an audit record, lapsing old items), so
-    its transaction takes SQLite's write lock first like any other write."""
-    view.writes_on_get = True  # type: ignore[attr-defined]
-    return view

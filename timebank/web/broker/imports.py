@@ -20,6 +20,7 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 
 from timebank.banks.models import Bank
+from timebank.db import writing
 from timebank.extensions import db
 from timebank.imports import operations
 from timebank.imports.models import ImportBatch, ImportKind, ImportStatus
@@ -252,11 +253,10 @@ def export_exchanges(bank_id: int) -> Response:
 def _recorded_csv(document: str, what: str, rows: int, bank: Bank) -> Response:
     """The file, once its export is in the audit trail: no record, no file."""
     bank_id, user_id = bank.id, user().id
-    # the reading is done; the record is written in a transaction of its own, so on SQLite it
-    # waits its turn behind a running import instead of failing on a stale read
-    db.session.rollback()
-    operations.record_export(db.session, bank_id, what, rows, user_id=user_id)
-    db.session.commit()
+    # the reading is done; the record is written in a short transaction of its own, so on
+    # SQLite it waits its turn behind a running import instead of failing on a stale read
+    with writing(db.session):
+        operations.record_export(db.session, bank_id, what, rows, user_id=user_id)
     response = Response(document, mimetype="text/csv")
     filename = f"{what}-bank-{bank_id}-{date.today().isoformat()}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -25,7 +25,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from timebank import audit, exchanges, ledger, statements
+from timebank import exchanges, statements
+from timebank.db import writing
 from timebank.exchanges import HelpDetails, HelpRefused
 from timebank.extensions import db
 from timebank.ledger import ErrorCode, LedgerError, TransferKind
@@ -35,7 +36,6 @@ from timebank.members.operations import member_account
 from timebank.web.member import bp
 from timebank.web.member.forms import AddSkillForm, RecordForm
 from timebank.web.member_auth import current_member, member_required
-from timebank.web.security import writes_on_get
 
 
 @bp.before_request
@@ -75,10 +75,8 @@ def _page(template: str, member: Member, **context: Any) -> str:
 
 
 def _time_context(member: Member) -> dict[str, Any]:
-    """Everything "My time" shows. Pending exchanges past their 30 days end first, so what the
-    page lists is current."""
-    ledger.expire(db.session, bank_id=member.bank_id)
-    db.session.commit()
+    """Everything "My time" shows. It only reads: help past its 30 days is shown as lapsed
+    without being marked so (the daily ``timebank expire-pending`` does that)."""
     today = member.bank.today()
     return {
         "balance": member_account(db.session, member.id).balance,
@@ -91,7 +89,6 @@ def _time_context(member: Member) -> dict[str, Any]:
 
 
 @bp.get("")
-@writes_on_get
 @member_required
 def home() -> str:
     """My time: the hours in the bank, this year's help, the last ten exchanges, and help
@@ -480,7 +477,6 @@ def supporting() -> Response | str:
 
 
 @bp.get("/supporting/<int:member_id>")
-@writes_on_get
 def supported_time(member_id: int) -> Response | str:
     """A supported member's time, read-only, with a banner saying whose it is. Audited."""
     ids = _supporter_ids()
@@ -490,15 +486,14 @@ def supported_time(member_id: int) -> Response | str:
     if supported is None:
         abort(404)
     viewer_member_id, viewer_user_id = ids
-    audit.record(
-        db.session,
-        "supporter.viewed",
-        user_id=viewer_user_id,
-        bank_id=supported.bank_id,
-        subject=f"member:{supported.id}",
-        details={"supporter_member": viewer_member_id, "supporter_user": viewer_user_id},
-    )
-    db.session.commit()
+    # the view is audited in a short write of its own, before the page is rendered
+    with writing(db.session):
+        member_view.record_supporter_view(
+            db.session,
+            supported,
+            supporter_member_id=viewer_member_id,
+            supporter_user_id=viewer_user_id,
+        )
     return render_template(
         "member/home.html",
         bank=supported.bank,
