@@ -36,6 +36,7 @@ from timebank.grants.operations import (
     record_spend,
     redact_spend,
     return_unspent,
+    reverse_spend,
     set_line_budget,
     settings_for,
     update_settings,
@@ -333,6 +334,37 @@ def test_reversing_a_spend_restores_its_line(session: Session, grant: Grant) -> 
     assert (summary.spent, summary.remaining) == (3_000, 297_000)
     # the line has room again: the refused-overspend check sees the reversal
     assert not spend(session, grant, "training", 17_000).overspent
+
+
+def test_a_spend_is_reversed_once_and_audited_once(session: Session, grant: Grant) -> None:
+    wrong = spend(session, grant, "publicity", 12_000)
+    reversal = reverse_spend(session, wrong.spend, "entered twice", by_user_id=None)
+    session.commit()
+    assert reversal.reverses_id == wrong.transfer.id
+    assert grant_summary(session, grant).spent == 0
+    with pytest.raises(LedgerError) as raised:
+        reverse_spend(session, wrong.spend, "entered twice", by_user_id=None)
+    assert raised.value.code == ErrorCode.ALREADY_REVERSED
+    session.rollback()
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "grant.spend_reversed")
+    ).all()
+    assert [(e.subject, e.details) for e in events] == [
+        (f"transfer:{wrong.transfer.id}", {"grant_id": grant.id, "reversal": reversal.id})
+    ]
+
+
+def test_a_spend_of_a_closed_grant_is_not_reversed(session: Session, grant: Grant) -> None:
+    wrong = spend(session, grant, "publicity", 12_000)
+    return_unspent(session, grant, 288_000, date.today(), by_user_id=None)
+    # the grant is empty only while the spend stands: reversing it would refill a closed grant
+    close_grant(session, grant, by_user_id=None)
+    session.commit()
+    with pytest.raises(GrantError) as raised:
+        reverse_spend(session, wrong.spend, "entered twice", by_user_id=None)
+    assert raised.value.code == GrantErrorCode.GRANT_CLOSED
+    session.rollback()
+    assert count(session, Transfer) == 3
 
 
 def test_redacting_a_spend_keeps_the_money_and_drops_the_payee(

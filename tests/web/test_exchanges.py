@@ -130,7 +130,9 @@ def test_a_form_whose_key_was_tampered_with_posts_nothing(people, session: Sessi
         "skill": str(shopping.id),
         "given_on": bank.today().isoformat(),
     }
-    page = client.post(url, data=data).text
+    response = client.post(url, data=data)
+    assert response.status_code == 400
+    page = response.text
     assert "This form has expired. Please try again." in page
     fresh = page.split('name="idempotency_key" type="hidden" value="')[1].split('"')[0]
     assert len(fresh) == 32 and fresh != data["idempotency_key"]

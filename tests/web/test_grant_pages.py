@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import PASSWORD
 from tests.grants.conftest import BUDGET, line_named
+from timebank.audit import AuditEvent
 from timebank.banks.models import Bank, Programme
 from timebank.banks.operations import create_programme
 from timebank.grants.models import BudgetLine, Grant, OverspendPolicy, ProgrammeSettings, Spend
@@ -84,7 +85,11 @@ def scene(app: Flask, session: Session, programme: Programme, make_bank, make_us
 
 def key_of(client: FlaskClient, url: str) -> str:
     """The idempotency key a real browser would send back with the form."""
-    page = client.get(url).text
+    return key_of_page(client.get(url).text)
+
+
+def key_of_page(page: str) -> str:
+    """The idempotency key a form's page holds."""
     return page.split('name="idempotency_key" type="hidden" value="')[1].split('"')[0]
 
 
@@ -341,7 +346,6 @@ def test_the_warn_policy_records_and_says_so(scene: Scene, session: Session) -> 
         ({"line": "abc"}, "Not a valid choice"),
         ({"payee": ""}, "Enter who was paid"),
         ({"spent_on": "yesterday"}, "Not a valid date value"),
-        ({"idempotency_key": "x" * 200}, "This form has expired"),
     ],
 )
 def test_bad_spending_is_refused_and_writes_nothing(
@@ -352,6 +356,40 @@ def test_bad_spending_is_refused_and_writes_nothing(
     assert page.status_code == 200
     assert message in page.text
     assert count(session, Transfer) == before and count(session, Spend) == 0
+
+
+def grant_form(scene: Scene, session: Session, which: str) -> tuple[FlaskClient, str, dict]:
+    """Who sends one of the forms that move a grant's money, where, and what a browser sends."""
+    if which == "award":
+        url = f"/admin/programmes/{scene.programme.id}/grants/new"
+        return scene.admin, url, award_data(scene, url)
+    if which == "return":
+        url = f"{scene.grant_url}/return"
+        data = {
+            "idempotency_key": key_of(scene.broker, url),
+            "amount": "500",
+            "returned_on": scene.bank.today().isoformat(),
+            "reason": "The venue was free after all",
+        }
+        return scene.broker, url, data
+    return scene.broker, f"{scene.grant_url}/spend", spend_form(scene, session)
+
+
+@pytest.mark.parametrize("which", ["award", "spend", "return"])
+@pytest.mark.parametrize("tampered", ["x" * 200, "not a key; drop table", " " * 32, "A" * 32])
+def test_a_grant_form_whose_key_was_tampered_with_posts_nothing(
+    scene: Scene, session: Session, which: str, tampered: str
+) -> None:
+    client, url, data = grant_form(scene, session, which)
+    before = count(session, Transfer), count(session, AuditEvent)
+    response = client.post(url, data=data | {"idempotency_key": tampered})
+    assert response.status_code == 400
+    assert response.text.count("This form has expired. Please try again.") == 1
+    assert (count(session, Transfer), count(session, AuditEvent)) == before
+    fresh = key_of_page(response.text)
+    assert len(fresh) == 32 and fresh != tampered
+    assert client.post(url, data=data | {"idempotency_key": fresh}).status_code == 302
+    assert count(session, Transfer) == before[0] + 1
 
 
 def test_spending_in_the_future_is_refused(scene: Scene, session: Session) -> None:
@@ -403,6 +441,11 @@ def test_a_spend_is_reversed_with_a_reason(scene: Scene, session: Session) -> No
     assert "(reversed)" in page and 'class="num reversed"' in page
     assert scene.broker.post(url, data={"reason": "Again"}).status_code == 409
     assert count(session, Transfer) == 3  # the award, the spend and its one reversal
+    reversed_events = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "grant.spend_reversed")
+    ).all()
+    assert [e.subject for e in reversed_events] == [f"transfer:{result.transfer.id}"]
+    assert reversed_events[0].details["reversal"] == reversal.id
 
 
 def test_unspent_money_is_returned_once(scene: Scene, session: Session) -> None:

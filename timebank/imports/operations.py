@@ -8,22 +8,21 @@ transaction, so an import is never half written. Members are added through
 :func:`timebank.ledger.post`, each with the key ``import:<batch>:<row>`` so a retried import never
 posts a row twice.
 
+Reading and checking a file is in :mod:`timebank.imports.reading`, and exports in
+:mod:`timebank.imports.export`; their names are offered here too, so callers need only this
+module.
+
 No Flask here. Messages are English marked with ``N_``; pages translate them when they show
 them, and ``translate`` arguments let a page match or write names in the reader's language.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import Any
 
-from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -32,93 +31,39 @@ from timebank.audit import AuditEvent
 from timebank.banks.models import Bank
 from timebank.db import utcnow
 from timebank.exchanges import HelpDetails, record_exchange
-from timebank.imports.csv_safety import write_csv
-from timebank.imports.models import ImportBatch, ImportKind, ImportStatus
-from timebank.imports.schemas import ExchangeRowSchema, MemberRef, MemberRowSchema, RowSchema
-from timebank.ledger import (
-    Account,
-    Entry,
-    ErrorCode,
-    LedgerError,
-    Transfer,
-    TransferNote,
-    Unit,
+from timebank.imports.export import (
+    EXCHANGE_EXPORT_COLUMNS,
+    MEMBER_EXPORT_COLUMNS,
+    export_exchanges,
+    export_members,
+    hours_figure,
+    record_export,
 )
-from timebank.members.catalogue import N_, ensure_catalogue
-from timebank.members.models import Member, Skill
+from timebank.imports.models import ImportBatch, ImportKind, ImportStatus
+from timebank.imports.reading import (
+    COLUMNS,
+    REQUIRED,
+    FileProblem,
+    Preview,
+    RowProblem,
+    Translate,
+    build_preview,
+    check_columns,
+    check_rows,
+    decode,
+    member_refs,
+    read_rows,
+    row_schema,
+    skill_keys,
+)
+from timebank.imports.schemas import MemberRef
+from timebank.ledger import ErrorCode, LedgerError, Transfer
+from timebank.members.catalogue import N_
+from timebank.members.models import Member
 from timebank.members.operations import register_member
-
-Translate = Callable[[str], str]
-
-#: The columns each kind of file may have, in the order the help page lists them.
-COLUMNS: dict[ImportKind, tuple[str, ...]] = {
-    ImportKind.MEMBERS: (
-        "full_name",
-        "preferred_name",
-        "phone",
-        "area",
-        "birth_year",
-        "preferred_language",
-        "contact_method",
-        "consent_date",
-        "consent_wording",
-        "joined_on",
-    ),
-    ImportKind.EXCHANGES: ("date", "provider", "receiver", "minutes", "hours", "skill", "note"),
-}
-REQUIRED: dict[ImportKind, tuple[str, ...]] = {
-    ImportKind.MEMBERS: ("full_name", "consent_date"),
-    ImportKind.EXCHANGES: ("date", "provider", "receiver", "skill"),
-}
 
 #: How many row problems an audit record keeps: enough for any real file, and bounded.
 MAX_RECORDED_PROBLEMS = 1000
-
-# files that are spreadsheets or documents, not CSV, by their first bytes
-_BINARY_STARTS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class FileProblem(ValueError):
-    """The file as a whole cannot be used. ``message`` is English marked for translation, with
-    ``%(name)s`` placeholders filled from ``params``."""
-
-    def __init__(self, message: str, **params: object) -> None:
-        self.message = message
-        self.params = params
-        super().__init__(message % params if params else message)
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """Why one cell (or, with no column, one row) cannot be imported."""
-
-    row: int
-    column: str
-    message: str
-    value: str = ""
-
-
-@dataclass
-class Preview:
-    """Every row of a file checked, and nothing written."""
-
-    kind: ImportKind
-    columns: list[str]
-    #: Columns the file has that the import does not use (they are left out).
-    unused_columns: list[str]
-    total: int
-    #: (row number, loaded row) for each row without problems, in file order.
-    valid: list[tuple[int, dict[str, Any]]]
-    problems: list[RowProblem]
-
-    @property
-    def bad_rows(self) -> list[int]:
-        return sorted({p.row for p in self.problems})
-
-    @property
-    def all_valid(self) -> bool:
-        return not self.problems
 
 
 @dataclass
@@ -130,200 +75,6 @@ class Outcome:
     only_valid: bool
     problems: list[RowProblem] = field(default_factory=list)
     problem_count: int = 0
-
-
-# -- reading a file -------------------------------------------------------------------------------
-
-
-def decode(data: bytes) -> str:
-    """The text of an uploaded CSV file: UTF-8 (with or without a byte-order mark), UTF-16 as
-    Excel's "Unicode text" writes it, or Windows-1252. Raises FileProblem for anything else."""
-    if not data.strip():
-        raise FileProblem(N_("The file is empty."))
-    if data.startswith(_BINARY_STARTS):
-        raise FileProblem(
-            N_(
-                "This is a spreadsheet or document, not a CSV file. In your spreadsheet, "
-                "choose Save As, then CSV, and choose that file."
-            )
-        )
-    text: str | None = None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            text = None
-    else:
-        for encoding in ("utf-8-sig", "cp1252"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-    if text is None or _CONTROL.search(text):
-        raise FileProblem(
-            N_(
-                "This file could not be read as text. In your spreadsheet, choose Save As, "
-                "then CSV UTF-8, and choose that file."
-            )
-        )
-    return text
-
-
-def _column_name(heading: str) -> str:
-    """A heading as a column name: "Full name" and "full-name" are both full_name."""
-    return re.sub(r"[\s\-]+", "_", heading.strip().strip("\ufeff").lower())
-
-
-def read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The column names and the non-empty rows, each with its row number as a spreadsheet
-    shows it (the heading is row 1). Commas, semicolons and tabs all separate cells."""
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise FileProblem(N_("The file is empty."))
-        rows = [
-            (number, cells)
-            for number, cells in enumerate(reader, start=2)
-            if any(cell.strip() for cell in cells)
-        ]
-    except csv.Error as error:
-        raise FileProblem(
-            N_("Row %(row)s could not be read as CSV. Check for a stray quote mark."),
-            row=reader.line_num,
-        ) from error
-    return [_column_name(h) for h in header], rows
-
-
-def check_columns(kind: ImportKind, columns: Sequence[str]) -> list[str]:
-    """The columns the import will not use; raises FileProblem if one is missing or repeated."""
-    named = [c for c in columns if c]
-    repeated = sorted({c for c in named if named.count(c) > 1})
-    if repeated:
-        raise FileProblem(N_("The column %(column)s appears twice."), column=repeated[0])
-    missing = [c for c in REQUIRED[kind] if c not in named]
-    if kind == ImportKind.EXCHANGES and "minutes" not in named and "hours" not in named:
-        missing.append("hours")
-    if missing:
-        raise FileProblem(
-            N_(
-                "The first row must name the columns. These are missing: %(columns)s. "
-                "The names of columns are listed on the page."
-            ),
-            columns=", ".join(missing),
-        )
-    return [c for c in named if c not in COLUMNS[kind]]
-
-
-# -- checking rows --------------------------------------------------------------------------------
-
-
-def member_refs(session: Session, bank_id: int) -> dict[int, MemberRef]:
-    """The bank's members by number, with their account of hours."""
-    rows = session.execute(
-        select(Member.member_number, Member.id, Member.status, Account.id)
-        .join(Account, (Account.member_id == Member.id) & (Account.unit == Unit.HOURS))
-        .where(Member.bank_id == bank_id)
-    )
-    return {
-        number: MemberRef(id=member_id, number=number, account_id=account_id, status=status)
-        for number, member_id, status, account_id in rows
-    }
-
-
-def skill_keys(
-    session: Session, bank_id: int, translate: Translate | None = None
-) -> dict[str, int]:
-    """Each kind of help's code and name (in English and, given ``translate``, the reader's
-    language), lower-cased, to its id. A bank's own kinds win over the shared ones."""
-    ensure_catalogue(session)
-    skills = session.scalars(
-        select(Skill).where((Skill.bank_id.is_(None)) | (Skill.bank_id == bank_id))
-    )
-    keys: dict[str, int] = {}
-    for skill in sorted(skills, key=lambda s: s.bank_id is not None):
-        names = {skill.code, skill.name}
-        if translate is not None:
-            names.add(translate(skill.name))
-        for name in names:
-            keys[name.strip().lower()] = skill.id
-    return keys
-
-
-def row_schema(
-    session: Session, bank: Bank, kind: ImportKind, translate: Translate | None = None
-) -> RowSchema:
-    """The schema that checks one row of this kind for this bank, today."""
-    today = bank.today()
-    if kind == ImportKind.MEMBERS:
-        return MemberRowSchema(today=today)
-    return ExchangeRowSchema(
-        today=today,
-        members=member_refs(session, bank.id),
-        skills=skill_keys(session, bank.id, translate),
-    )
-
-
-def check_rows(
-    schema: RowSchema, columns: Sequence[str], rows: Sequence[tuple[int, list[str]]]
-) -> tuple[list[tuple[int, dict[str, Any]]], list[RowProblem]]:
-    """Load each row through the schema: the rows that pass, and every problem of the rest."""
-    valid: list[tuple[int, dict[str, Any]]] = []
-    problems: list[RowProblem] = []
-    width = len(columns)
-    for number, cells in rows:
-        raw = {name: cell for name, cell in zip(columns, cells, strict=False) if name}
-        row_problems = []
-        if any(cell.strip() for cell in cells[width:]):
-            row_problems.append(
-                RowProblem(number, "", N_("This row has more cells than there are column names"))
-            )
-        try:
-            loaded = schema.load(raw)
-        except ValidationError as error:
-            row_problems.extend(_problems(number, error.messages, raw))
-        if row_problems:
-            problems.extend(row_problems)
-        else:
-            valid.append((number, loaded))
-    return valid, problems
-
-
-def _problems(number: int, messages: Any, raw: dict[str, str]) -> list[RowProblem]:
-    found = []
-    items = messages.items() if isinstance(messages, dict) else [("", messages)]
-    for column, found_messages in items:
-        column = "" if column == "_schema" else column
-        for message in found_messages if isinstance(found_messages, list) else [found_messages]:
-            found.append(RowProblem(number, column, str(message), raw.get(column, "").strip()))
-    return found
-
-
-def build_preview(
-    session: Session,
-    bank: Bank,
-    kind: ImportKind,
-    text: str,
-    translate: Translate | None = None,
-) -> Preview:
-    """Check a file's text: its columns, then every row. Writes nothing."""
-    columns, rows = read_rows(text)
-    unused = check_columns(kind, columns)
-    valid, problems = check_rows(row_schema(session, bank, kind, translate), columns, rows)
-    return Preview(
-        kind=kind,
-        columns=columns,
-        unused_columns=unused,
-        total=len(rows),
-        valid=valid,
-        problems=problems,
-    )
-
-
-# -- the journey ----------------------------------------------------------------------------------
 
 
 def upload(
@@ -675,164 +426,36 @@ def outcome(session: Session, batch: ImportBatch) -> Outcome | None:
     )
 
 
-# -- export ---------------------------------------------------------------------------------------
-
-MEMBER_EXPORT_COLUMNS = (
-    "member_number",
-    "full_name",
-    "preferred_name",
-    "status",
-    "phone",
-    "area",
-    "birth_year",
-    "preferred_language",
-    "contact_method",
-    "consent_date",
-    "consent_wording",
-    "joined_on",
-    "left_on",
-    "balance_minutes",
-    "balance_hours",
-)
-
-#: ``provider`` and ``receiver`` hold member numbers, so an export can be imported elsewhere.
-EXCHANGE_EXPORT_COLUMNS = (
-    "date",
-    "kind",
-    "provider",
-    "provider_name",
-    "receiver",
-    "receiver_name",
-    "minutes",
-    "hours",
-    "skill",
-    "reversed",
-    "note",
-)
-
-
-def hours_figure(minutes: int) -> Decimal:
-    """Minutes as decimal hours for a spreadsheet, written with a point: 90 is 1.5.
-
-    A number, not text, so a negative balance is never taken for a formula and quoted."""
-    hours = (Decimal(minutes) / 60).quantize(Decimal("0.01"))
-    # normalize() alone would write 10 as 1E+1
-    return Decimal(format(hours.normalize(), "f"))
-
-
-def _day(value: date | None) -> str:
-    return value.isoformat() if value else ""
-
-
-def record_export(
-    session: Session, bank_id: int, what: str, rows: int, *, user_id: int | None
-) -> None:
-    """Put an export in the audit trail ("export.members", "export.exchanges"); the caller
-    commits, and hands over the file only once that has succeeded."""
-    audit.record(
-        session, f"export.{what}", user_id=user_id, bank_id=bank_id, details={"rows": rows}
-    )
-
-
-def export_members(session: Session, bank: Bank) -> tuple[str, int]:
-    """The bank's members as CSV, with their balance of hours, and how many rows. Only reads:
-    record the export with :func:`record_export`."""
-    rows = session.execute(
-        select(Member, Account.balance)
-        .outerjoin(Account, (Account.member_id == Member.id) & (Account.unit == Unit.HOURS))
-        .where(Member.bank_id == bank.id)
-        .order_by(Member.member_number)
-    ).all()
-    document = write_csv(
-        MEMBER_EXPORT_COLUMNS,
-        (
-            (
-                m.member_number,
-                m.full_name,
-                m.display_name,
-                m.status.value,
-                m.phone,
-                m.area,
-                m.birth_year,
-                m.preferred_locale,
-                m.contact_method.value,
-                _day(m.consent_on),
-                m.consent_wording,
-                _day(m.joined_on),
-                _day(m.left_on),
-                balance or 0,
-                hours_figure(balance or 0),
-            )
-            for m, balance in rows
-        ),
-    )
-    return document, len(rows)
-
-
-def export_exchanges(
-    session: Session, bank: Bank, translate: Translate | None = None
-) -> tuple[str, int]:
-    """Every movement of hours in the bank as CSV, oldest first, and how many rows.
-
-    The provider is the side that earned the hours, the receiver the side that paid; the pot
-    has no member number. Only reads: record the export with :func:`record_export`."""
-    say = translate or (lambda text: text)
-    transfers = list(
-        session.scalars(
-            select(Transfer)
-            .where(Transfer.bank_id == bank.id, Transfer.unit == Unit.HOURS)
-            .order_by(Transfer.given_on, Transfer.id)
-        )
-    )
-    sides: dict[int, dict[str, int]] = {}
-    for transfer_id, account_id, amount in session.execute(
-        select(Entry.transfer_id, Entry.account_id, Entry.amount).where(
-            Entry.bank_id == bank.id, Entry.unit == Unit.HOURS
-        )
-    ):
-        sides.setdefault(transfer_id, {})["to" if amount > 0 else "from"] = account_id
-    owners = {
-        account_id: (number, name)
-        for account_id, number, name in session.execute(
-            select(Account.id, Member.member_number, Member.full_name)
-            .join(Member, Member.id == Account.member_id)
-            .where(Account.bank_id == bank.id)
-        )
-    }
-    reversed_ids = set(
-        session.scalars(
-            select(Transfer.reverses_id).where(
-                Transfer.bank_id == bank.id, Transfer.reverses_id.is_not(None)
-            )
-        )
-    )
-    notes = dict(
-        session.execute(
-            select(TransferNote.transfer_id, TransferNote.text)
-            .join(Transfer, Transfer.id == TransferNote.transfer_id)
-            .where(Transfer.bank_id == bank.id, TransferNote.redacted_at.is_(None))
-        ).all()
-    )
-    skills = {s.id: say(s.name) for s in session.scalars(select(Skill))}
-    pot = (None, say(N_("Community pot")))
-    yes, no = say(N_("yes")), say(N_("no"))
-
-    def line(t: Transfer) -> tuple[object, ...]:
-        earned = owners.get(sides.get(t.id, {}).get("to", 0), pot)
-        paid = owners.get(sides.get(t.id, {}).get("from", 0), pot)
-        return (
-            t.given_on.isoformat(),
-            t.kind.value,
-            earned[0],
-            earned[1],
-            paid[0],
-            paid[1],
-            t.amount,
-            hours_figure(t.amount),
-            skills.get(t.skill_id or 0, ""),
-            yes if t.id in reversed_ids else no,
-            notes.get(t.id, ""),
-        )
-
-    document = write_csv(EXCHANGE_EXPORT_COLUMNS, (line(t) for t in transfers))
-    return document, len(transfers)
+__all__ = [
+    "COLUMNS",
+    "EXCHANGE_EXPORT_COLUMNS",
+    "MAX_RECORDED_PROBLEMS",
+    "MEMBER_EXPORT_COLUMNS",
+    "REQUIRED",
+    "STALE_AFTER",
+    "FileProblem",
+    "ImportOvertaken",
+    "Outcome",
+    "Preview",
+    "RowProblem",
+    "Translate",
+    "build_preview",
+    "can_start",
+    "check_columns",
+    "check_rows",
+    "claim",
+    "decode",
+    "export_exchanges",
+    "export_members",
+    "hours_figure",
+    "is_stale",
+    "member_refs",
+    "outcome",
+    "preview",
+    "read_rows",
+    "record_export",
+    "row_schema",
+    "run_import",
+    "skill_keys",
+    "upload",
+]

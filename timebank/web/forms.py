@@ -35,9 +35,9 @@ class Form(FlaskForm):
             return super().bind_field(form, unbound_field, options)  # type: ignore[misc]
 
 
-#: The shape of a key made by :func:`new_key` (and of the keys older forms made): anything else
-#: is refused before it reaches the books.
-KEY_SHAPE = r"^[0-9A-Za-z_-]{1,50}$"
+#: The shape of a key made by :func:`new_key`: anything else is refused before it reaches the
+#: books.
+KEY_SHAPE = r"^[0-9a-f]{32}$"
 #: The words for a key that is missing or not of that shape.
 EXPIRED = _l("This form has expired. Please try again.")
 
@@ -49,11 +49,13 @@ def new_key() -> str:
 
 class IdempotencyKeyField(HiddenField):
     """Made when the form is shown, so a form sent twice (a double tap, a resent page) posts
-    once. A key of another shape is refused as an expired form, and a fresh key is put in its
-    place so that the form can be sent again. ``required`` refuses a form sent without one."""
+    once. A key of another shape is refused as an expired form (:attr:`refused`), and a fresh
+    key is put in its place so that the form can be sent again. ``required`` refuses a form
+    sent without one; otherwise such a form posts without a key."""
 
     def __init__(self, *, required: bool = False, **kwargs: Any) -> None:
-        first = InputRequired(EXPIRED) if required else Optional()
+        # only a key left out is "no key": a key of spaces is a key of the wrong shape
+        first = InputRequired(EXPIRED) if required else Optional(strip_whitespace=False)
         super().__init__(validators=[first, Regexp(KEY_SHAPE, message=EXPIRED)], **kwargs)
 
     def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
@@ -65,3 +67,16 @@ class IdempotencyKeyField(HiddenField):
     def post_validate(self, form: Any, validation_stopped: bool) -> None:
         if self.errors:
             self.data = new_key()
+
+    @property
+    def refused(self) -> bool:
+        """Whether the form came back with a key it was never given: the page answers 400."""
+        return bool(self.errors)
+
+
+def form_page(page: str, form: Form) -> str | tuple[str, int]:
+    """A page showing a form, answered with 400 when the form came back with an idempotency key
+    it was never given (a tampered or mangled page): nothing was posted."""
+    if any(isinstance(field, IdempotencyKeyField) and field.refused for field in form):
+        return page, 400
+    return page

@@ -44,7 +44,7 @@ from timebank.web.broker.forms import (
 )
 from timebank.web.broker.lookup import NotFound, datalist_members, find_member, label
 from timebank.web.broker.members import skill_choices
-from timebank.web.forms import without_control_characters
+from timebank.web.forms import form_page, without_control_characters
 
 #: Help logged longer ago than this asks the broker to confirm the date.
 OLD_DATE = timedelta(days=90)
@@ -163,7 +163,7 @@ def _details(form) -> HelpDetails:  # type: ignore[no-untyped-def]
 
 @bp.route("/banks/<int:bank_id>/exchanges/new", methods=["GET", "POST"])
 @broker_required
-def log_exchange(bank_id: int) -> str | Response:
+def log_exchange(bank_id: int) -> str | Response | tuple[str, int]:
     """The broker's main task: record that one member helped another."""
     bank = bank_or_404(bank_id)
     form = ExchangeForm()
@@ -206,7 +206,7 @@ def log_exchange(bank_id: int) -> str | Response:
             else:
                 db.session.commit()
                 return _recorded(bank, posted.transfer)
-    return render_template(
+    page = render_template(
         "broker/log_exchange.html",
         bank=bank,
         form=form,
@@ -214,6 +214,7 @@ def log_exchange(bank_id: int) -> str | Response:
         people=datalist_members(bank),
         label=label,
     )
+    return form_page(page, form)
 
 
 def _request_or_404(bank: Bank, request_id: int | None) -> MemberSkill:
@@ -235,7 +236,7 @@ def _recorded(bank: Bank, transfer: Transfer) -> Response:
 
 @bp.route("/banks/<int:bank_id>/exchanges/group", methods=["GET", "POST"])
 @broker_required
-def log_group_exchange(bank_id: int) -> str | Response:
+def log_group_exchange(bank_id: int) -> str | Response | tuple[str, int]:
     """One member helped several at once, such as a talk at the lunch club."""
     bank = bank_or_404(bank_id)
     form = GroupExchangeForm()
@@ -266,14 +267,15 @@ def log_group_exchange(bank_id: int) -> str | Response:
             else:
                 db.session.commit()
                 return _recorded(bank, posted.transfer)
-    return render_template(
+    page = render_template(
         "broker/log_group.html", bank=bank, form=form, people=datalist_members(bank), label=label
     )
+    return form_page(page, form)
 
 
 @bp.route("/banks/<int:bank_id>/pot/credit", methods=["GET", "POST"])
 @broker_required
-def pot_credit(bank_id: int) -> str | Response:
+def pot_credit(bank_id: int) -> str | Response | tuple[str, int]:
     """Members gave time to the bank itself (the lunch club, the phone): the pot pays them."""
     bank = bank_or_404(bank_id)
     form = PotCreditForm()
@@ -297,14 +299,15 @@ def pot_credit(bank_id: int) -> str | Response:
             else:
                 db.session.commit()
                 return _recorded(bank, posted.transfer)
-    return render_template(
+    page = render_template(
         "broker/pot_credit.html", bank=bank, form=form, people=datalist_members(bank), label=label
     )
+    return form_page(page, form)
 
 
 @bp.route("/banks/<int:bank_id>/gifts/new", methods=["GET", "POST"])
 @broker_required
-def gift(bank_id: int) -> str | Response:
+def gift(bank_id: int) -> str | Response | tuple[str, int]:
     """Hours given without help in return: between members, to the pot, or from it."""
     bank = bank_or_404(bank_id)
     form = GiftForm()
@@ -338,9 +341,10 @@ def gift(bank_id: int) -> str | Response:
             else:
                 db.session.commit()
                 return _recorded(bank, posted.transfer)
-    return render_template(
+    page = render_template(
         "broker/gift.html", bank=bank, form=form, people=datalist_members(bank), label=label
     )
+    return form_page(page, form)
 
 
 def _sides(transfers: list[Transfer]) -> list[list[tuple[Account, Member | None, int]]]:
