@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -14,11 +15,13 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from tests.web.test_member_pages import sign_in_member
+from timebank import exchanges
 from timebank.audit import AuditEvent
 from timebank.banks.models import Bank
 from timebank.db import WriteWhileReading, configure_engine, writing
 from timebank.exchanges import HelpDetails, record_exchange
 from timebank.extensions import db
+from timebank.members import member_view
 from timebank.members.models import Member
 
 #: What "answers at once" means here: far below SQLite's 30-second busy timeout.
@@ -186,3 +189,46 @@ def test_a_page_view_writes_in_a_short_transaction_of_its_own(
     assert response.text == "wrote"
     events = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "test.viewed")).all()
     assert len(events) == 1
+
+
+def _note_statement(statements: list[str], *args: object, **kwargs: object) -> None:
+    statements.append(str(args[2]))
+
+
+def test_my_time_asks_the_database_the_same_few_times_whatever_the_history(
+    app: Flask, session: Session, bank: Bank, joan: Member, seamus: Member
+) -> None:
+    """The card, member and bank come in one query, the account is looked up once, and both
+    kinds of waiting help in one more: a long history costs no extra round trips."""
+    as_joan = sign_in_member(app.test_client(), session, joan)
+    counts = []
+    for _ in range(2):
+        session.commit()  # each page starts with no transaction open, as on a server
+        statements: list[str] = []
+        listen = partial(_note_statement, statements)
+        sa.event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            page = as_joan.get("/me")
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listen)
+        assert page.status_code == 200
+        counts.append(sum(1 for s in statements if s.lstrip().upper().startswith("SELECT")))
+        if len(counts) == 2:
+            break
+        # more history for the second look: help both ways, and help waiting both ways
+        for giver, taker in ((seamus, joan), (joan, seamus), (seamus, joan)):
+            help = HelpDetails(minutes=30)
+            record_exchange(session, provider=giver, receiver=taker, help=help)
+        for giver, taker in ((seamus, joan), (joan, seamus)):
+            help = HelpDetails(minutes=15)
+            exchanges.record_pending(session, provider=giver, receiver=taker, help=help)
+        session.commit()
+    assert counts[0] == counts[1] <= 6, counts
+    to_answer, recorded = member_view.waiting_both_ways(session, joan)
+    assert [line.pending.id for line in to_answer] == [
+        line.pending.id for line in member_view.waiting_for_me(session, joan)
+    ]
+    assert [line.pending.id for line in recorded] == [
+        line.pending.id for line in member_view.waiting_for_others(session, joan)
+    ]
+    assert len(to_answer) == 1 and len(recorded) == 1

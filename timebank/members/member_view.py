@@ -231,6 +231,28 @@ def waiting_for_others(session: Session, member: Member) -> list[WaitingLine]:
     )
 
 
+def waiting_both_ways(
+    session: Session, member: Member
+) -> tuple[list[WaitingLine], list[WaitingLine]]:
+    """:func:`waiting_for_me` and :func:`waiting_for_others` together, in one query ("My time"
+    shows both)."""
+    account = member_account(session, member.id)
+    for_me = PendingTransfer.from_account_id == account.id
+    for_others = and_(
+        PendingTransfer.to_account_id == account.id,
+        PendingTransfer.created_by_member_id == member.id,
+    )
+    lines = _waiting(session, _still_waiting(), or_(for_me, for_others))
+    to_answer = [line for line in lines if line.pending.from_account_id == account.id]
+    recorded = [
+        line
+        for line in lines
+        if line.pending.to_account_id == account.id
+        and line.pending.created_by_member_id == member.id
+    ]
+    return to_answer, recorded
+
+
 def pending_to_answer(session: Session, member: Member, pending_id: int) -> PendingTransfer | None:
     """The pending exchange, if this member is the one who received the help; otherwise None
     (the page then answers 404, as if it did not exist). The ledger says if it has ended."""

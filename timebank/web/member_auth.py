@@ -20,6 +20,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 from wtforms import StringField
@@ -87,7 +88,16 @@ def current_card() -> MemberCard | None:
 
 
 def _checked_card(card_id: object) -> MemberCard | None:
-    card = db.session.get(MemberCard, card_id) if isinstance(card_id, int) else None
+    # the member and their bank come with the card: every member page needs all three
+    card = (
+        db.session.get(
+            MemberCard,
+            card_id,
+            options=[joinedload(MemberCard.member).joinedload(Member.bank)],
+        )
+        if isinstance(card_id, int)
+        else None
+    )
     signed_in_at = session.get(SIGNED_IN_KEY)
     still_good = (
         card is not None

@@ -78,13 +78,14 @@ def _time_context(member: Member) -> dict[str, Any]:
     """Everything "My time" shows. It only reads: help past its 30 days is shown as lapsed
     without being marked so (the daily ``timebank expire-pending`` does that)."""
     today = member.bank.today()
+    to_answer, recorded = member_view.waiting_both_ways(db.session, member)
     return {
         "balance": member_account(db.session, member.id).balance,
         "totals": member_view.year_totals(db.session, member, today),
         "year": today.year,
         "recent": member_view.recent(db.session, member),
-        "to_answer": member_view.waiting_for_me(db.session, member),
-        "recorded": member_view.waiting_for_others(db.session, member),
+        "to_answer": to_answer,
+        "recorded": recorded,
     }
 
 
