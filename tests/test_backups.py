@@ -30,7 +30,7 @@ from timebank import ledger
 from timebank.backups import MANIFEST, BackupError, Manifest, backup, read_manifest, restore
 from timebank.banks.operations import create_bank, create_programme
 from timebank.config import database_url as normalised
-from timebank.db import configure_engine
+from timebank.db import configure_engine, reading_only
 from timebank.exchanges.operations import HelpDetails, record_exchange, reverse_exchange
 from timebank.extensions import db
 from timebank.ledger import Transfer
@@ -178,7 +178,9 @@ def restore_into(tmp_path: Path) -> Iterator[Callable[..., Result]]:
     def run(url: str, backup_file: Path, *options: str) -> Result:
         app = make_app(url, tmp_path / f"instance-{len(apps)}")
         apps.append(app)
-        return app.test_cli_runner().invoke(args=["restore", str(backup_file), *options])
+        # its own app context, over the source's that the test holds
+        with app.app_context():
+            return app.test_cli_runner().invoke(args=["restore", str(backup_file), *options])
 
     yield run
     for app in apps:
@@ -203,7 +205,7 @@ def contents(url: str) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table, in a stable order."""
     engine = open_engine(url)
     try:
-        with engine.connect() as connection:
+        with reading_only(), engine.connect() as connection:
             tables = sa.inspect(connection).get_table_names()
             return {
                 table: sorted(
@@ -225,7 +227,7 @@ def reports(url: str, books: Books, period: tuple[date, date]) -> tuple[Report, 
     """The bank's report and its programme's, for the period."""
     engine = open_engine(url)
     try:
-        with Session(engine) as session:
+        with reading_only(), Session(engine) as session:
             return (
                 bank_report(session, books.bank_id, *period),
                 programme_report(session, books.programme_id, *period),
@@ -282,9 +284,11 @@ def test_a_backup_taken_while_help_is_recorded_restores_whole_and_balanced(
     moved = Counter()
     for entry in copy["entries"]:
         moved[entry["account_id"]] += entry["amount"]
-    for account, original in zip(copy["accounts"], source["accounts"], strict=True):
+    originals = {account["id"]: account for account in source["accounts"]}
+    assert len(copy["accounts"]) == len(originals)
+    for account in copy["accounts"]:
         assert account["balance"] == moved[account["id"]]
-        assert {**account, "balance": 0} == {**original, "balance": 0}
+        assert {**account, "balance": 0} == {**originals[account["id"]], "balance": 0}
     # the audit trail holds the same moment: a record for each exchange held, no other
     left_out = {f"transfer:{id_}" for id_ in written - held}
     assert copy["audit_events"] == [
@@ -345,9 +349,6 @@ def test_restore_refuses_a_database_that_holds_data_unless_forced(
     tmp_path: Path,
     spare_database,
     restore_into,
-    make_bank,
-    make_member,
-    session: Session,
 ) -> None:
     take_backup(runner, tmp_path / "backup.tbk")
     original = contents(database_url)
@@ -364,7 +365,7 @@ def test_restore_refuses_a_database_that_holds_data_unless_forced(
     refused = restore_into(target, tmp_path / "backup.tbk")
     assert refused.exit_code == 1
     assert "already holds data" in refused.output and "--force" in refused.output
-    assert "Traceback" not in refused.output
+    assert isinstance(refused.exception, SystemExit), "not a plain message"
     assert contents(target) == occupied
 
     forced = restore_into(target, tmp_path / "backup.tbk", "--force")
@@ -481,11 +482,18 @@ def test_restore_refuses_another_engine_or_revision(
         restore(database_url, tmp_path / "newer-format.tbk", expected_revision="0008")
 
 
-def test_a_database_never_migrated_is_not_backed_up(spare_database, tmp_path: Path) -> None:
+def test_a_database_never_migrated_is_not_backed_up(
+    spare_database, tmp_path: Path, engine_name: str
+) -> None:
     folder = tmp_path / "backups"
     folder.mkdir()
+    blank = spare_database(migrated=False)
+    if engine_name == "sqlite":
+        with pytest.raises(BackupError, match="there is no database at"):
+            backup(blank, folder / "backup.tbk")
+        Path(sa.make_url(blank).database).touch()  # SQLite takes an empty file as a database
     with pytest.raises(BackupError, match="no timebank tables yet"):
-        backup(spare_database(migrated=False), folder / "backup.tbk")
+        backup(blank, folder / "backup.tbk")
     assert not list(folder.iterdir()), "a file was left behind"
 
 
