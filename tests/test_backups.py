@@ -612,3 +612,57 @@ def test_a_manifest_reads_back_as_written(tmp_path: Path) -> None:
         "SQLite database at schema revision 0008, taken 2026-12-02 16:40:00 UTC: "
         "5 banks, 200 members, 3,000 transfers"
     )
+
+
+@pytest.mark.books_broken
+def test_a_restore_of_broken_books_says_so_and_exits_1(
+    runner: FlaskCliRunner,
+    books: Books,
+    database_url: str,
+    tmp_path: Path,
+    spare_database,
+    restore_into,
+) -> None:
+    # a balance changed behind the books' back, within its limits, so no guard stops it
+    engine = open_engine(database_url)
+    with engine.begin() as connection:
+        joan = connection.scalar(sa.text("SELECT min(id) FROM accounts WHERE kind = 'member'"))
+        connection.execute(
+            sa.text("UPDATE accounts SET balance = balance + 1 WHERE id = :id"), {"id": joan}
+        )
+    engine.dispose()
+    take_backup(runner, tmp_path / "backup.tbk")
+    target = spare_database()
+    result = restore_into(target, tmp_path / "backup.tbk")
+    assert result.exit_code == 1
+    assert "Restored the" in result.output
+    assert "1 breach(es)" in result.output and f"balance_mismatch: account {joan}" in result.output
+
+
+@pytest.mark.parametrize("claim", ["guards", "counts"])
+def test_a_restore_that_lacks_what_the_manifest_lists_is_refused(
+    runner: FlaskCliRunner,
+    books: Books,
+    tmp_path: Path,
+    spare_database,
+    restore_into,
+    claim: str,
+) -> None:
+    take_backup(runner, tmp_path / "backup.tbk")
+    manifest = read_manifest(tmp_path / "backup.tbk")
+    if claim == "guards":
+        rewrite_manifest(
+            tmp_path / "backup.tbk", guards=[*manifest.guards, "entries.entries_never_forgotten"]
+        )
+    else:
+        rewrite_manifest(
+            tmp_path / "backup.tbk",
+            counts=manifest.counts | {"transfers": manifest.counts["transfers"] + 1},
+        )
+    result = restore_into(spare_database(), tmp_path / "backup.tbk")
+    assert result.exit_code == 1
+    expected = {
+        "guards": "lacks some of its guards: entries.entries_never_forgotten",
+        "counts": "does not hold what the backup says it does",
+    }
+    assert expected[claim] in result.output
