@@ -157,10 +157,7 @@ class _Cursor(Protocol):
 
 
 def backup(url: str | URL, path: Path, *, now: datetime | None = None) -> Manifest:
-    """Write a consistent snapshot of the database at ``url`` to ``path``.
-
-    The file appears whole or not at all (an older file there is replaced only by a complete
-    new one), readable by its owner only: it holds members' personal details."""
+    """Write a consistent snapshot of the database at ``url`` to ``path``, whole or not at all."""
     url = _url(url)
     engine = _engine(url)
     path = Path(path)
@@ -256,6 +253,7 @@ def _postgresql_snapshot(url: URL, payload: Path) -> _Facts:
 
 def _write_archive(partial: Path, manifest: Manifest, payload: Path) -> None:
     text = manifest.to_json().encode()
+    # for the owner's eyes only: it holds members' personal details
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         with tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as archive:
@@ -302,11 +300,8 @@ def read_manifest(path: Path) -> Manifest:
 def restore(
     url: str | URL, path: Path, *, expected_revision: str | None, force: bool = False
 ) -> Restored:
-    """Replace the database at ``url`` with the backup at ``path``, then verify the books.
-
-    ``expected_revision`` is the schema revision this timebank runs (its newest migration).
-    Nothing is changed when the backup is damaged, of another engine or revision, or the
-    database holds data and ``force`` is false; a restore that fails part-way is undone."""
+    """Replace the database at ``url`` with the checked backup at ``path``; verify the books."""
+    # expected_revision: the newest migration of the timebank restoring, which is what it runs
     url = _url(url)
     engine = _engine(url)
     path = Path(path)
@@ -564,8 +559,8 @@ def migration_head(directory: Path) -> str | None:
 
 
 def pg_program(name: str) -> str:
-    """The path of a PostgreSQL client program (``pg_dump``, ``pg_restore``): from the bindir
-    ``pg_config`` names, else the newest of Debian's ``/usr/lib/postgresql/N/bin``, else PATH."""
+    """The path of a PostgreSQL client program such as ``pg_dump``, or BackupError."""
+    # as tests/postgres.py finds the server: pg_config's bindir, Debian's newest, then PATH
     try:
         found = subprocess.run(
             ["pg_config", "--bindir"], capture_output=True, text=True, check=True
