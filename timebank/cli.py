@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from timebank.extensions import db
@@ -219,6 +220,43 @@ def expire_pending_command() -> None:
     click.echo(f"{count} unconfirmed record(s) of help lapsed.")
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path) -> None:
+    """Write a consistent snapshot of the whole database to FILE, while the app serves."""
+    from timebank import backups
+
+    # no session here: on SQLite its transaction would hold the write lock the app needs
+    try:
+        manifest = backups.backup(db.engine.url, file)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up the {manifest.describe()}, to {file}.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+@with_appcontext
+def restore_command(file: Path, force: bool) -> None:
+    """Replace the database with the backup in FILE, then verify the books."""
+    from timebank import backups
+
+    head = backups.migration_head(Path(current_app.extensions["migrate"].directory))
+    try:
+        restored = backups.restore(db.engine.url, file, expected_revision=head, force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        # pooled connections knew the old database (PostgreSQL's prepared statements too)
+        db.engine.dispose()
+    click.echo(f"Restored the {restored.manifest.describe()}.")
+    click.echo(restored.report.summary())
+    if not restored.report.ok:
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(verify_command)
     app.cli.add_command(demo_command)
@@ -227,3 +265,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(create_token_command)
     app.cli.add_command(expire_pending_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -28,7 +28,7 @@ def lint_imports(package_parent: Path) -> subprocess.CompletedProcess[str]:
 def test_the_layering_contracts_are_kept() -> None:
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 kept, 0 broken" in result.stdout
+    assert "5 kept, 0 broken" in result.stdout
 
 
 def test_the_api_importing_the_pages_breaks_the_contract(tmp_path: Path) -> None:
@@ -48,6 +48,15 @@ def test_the_ledger_importing_flask_breaks_the_contract(tmp_path: Path) -> None:
     result = lint_imports(tmp_path)
     assert result.returncode == 1
     assert "timebank.ledger is not allowed to import flask" in result.stdout
+
+
+def test_backups_reaching_for_the_app_break_the_contract(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "timebank", tmp_path / "timebank")
+    backups = tmp_path / "timebank" / "backups.py"
+    backups.write_text(backups.read_text() + "\nfrom timebank.extensions import db\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1
+    assert "timebank.backups is not allowed to import timebank.extensions" in result.stdout
 
 
 #: The ledger's functions that write the books; only domain operations call them.
