@@ -64,3 +64,7 @@ loglevel = "info"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'
 
 proc_name = "timebank"
+
+# no control socket (gunicorn 25.1+): its default path, $HOME/.gunicorn/gunicorn.ctl, is shared
+# by every gunicorn the user runs, so a second one takes it over; signals to the master suffice
+control_socket_disable = True
