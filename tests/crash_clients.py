@@ -9,6 +9,7 @@ file and synced to disk before the next is sent: the file is what the client kno
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import time
@@ -59,9 +60,11 @@ class Refused(Exception):
 def run(plan: Plan, stop: Event) -> None:
     """Post exchanges until ``stop`` is set, then finish the one in hand and write a summary."""
     client = Client(plan)
+    test = multiprocessing.parent_process()
     with open(plan.log_path, "a", encoding="utf-8") as log:
         try:
-            while not stop.is_set():
+            # a test killed outright never sets ``stop``: end with it
+            while not stop.is_set() and (test is None or test.is_alive()):
                 client.post_next(log)
                 time.sleep(POSTING_PAUSE)
         except Exception as problem:  # the test reads it from the file, and fails with it

@@ -8,6 +8,7 @@ whether the test passed or not.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -26,8 +27,18 @@ CONFIG = ROOT / "gunicorn.conf.py"
 APP = "timebank:create_app()"
 
 
+#: prctl's option to have the kernel signal a process when the one that started it ends.
+PR_SET_PDEATHSIG = 1
+
+
 class ServerError(RuntimeError):
     pass
+
+
+def _end_with_the_test() -> None:
+    """Run in gunicorn's master before it starts: SIGKILL it if the test process dies."""
+    # a test killed outright runs no finally; its workers follow the master when it goes
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_port() -> int:
@@ -89,6 +100,7 @@ class Server:
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
+                preexec_fn=_end_with_the_test,
             )
 
     def wait_healthy(self, within: float = 60) -> dict[str, Any]:
