@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import random
+import statistics
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -111,6 +112,8 @@ def test_killing_the_server_loses_no_acknowledged_posting(
         context.Process(target=crash_clients.run, args=(plan, stop), daemon=True) for plan in plans
     ]
     kills = 0
+    #: seconds from each restart to the first healthy answer
+    restarts: list[float] = []
     with server:
         try:
             server.start()
@@ -121,8 +124,10 @@ def test_killing_the_server_loses_no_acknowledged_posting(
                 time.sleep(rng.uniform(*KILL_AFTER))
                 server.kill()
                 kills += 1
+                restarted = time.monotonic()
                 server.start()
                 server.wait_healthy()
+                restarts.append(time.monotonic() - restarted)
             time.sleep(1)  # the clients post to the last server for a while
             stop.set()
             for client in clients:
@@ -146,7 +151,8 @@ def test_killing_the_server_loses_no_acknowledged_posting(
         problems += troubles
     print(
         f"\n[{engine_name}] seed {seed}: {kills} kills survived in "
-        f"{time.monotonic() - started:.0f} s; {len(acknowledged)} postings acknowledged; "
+        f"{time.monotonic() - started:.0f} s (a restart took {statistics.mean(restarts):.1f} s "
+        f"on average); {len(acknowledged)} postings acknowledged; "
         f"{tally['no_answer']} tries unanswered and {tally['server_errors']} answered 5xx, "
         f"{tally['retries']} retries; {tally['replays']} replays, of which "
         f"{tally['answers_lost_then_replayed']} recovered a lost answer and "
