@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TIMEBANK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-fast lint format translations extract-messages bench bench-reports bench-pages screenshots clean
+.PHONY: run dev test test-fast lint format translations extract-messages bench bench-reports bench-pages screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,18 @@ $(STAMP): pyproject.toml
 translations: $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -d translations > /dev/null
 
-## run: install, migrate, load the demo into an empty database, serve on 127.0.0.1:5000
+## run: install, migrate, load the demo into an empty database, serve on 127.0.0.1:5000 through
+## gunicorn with gunicorn.conf.py, as in production
 run: $(STAMP) translations
 	$(BIN)/timebank db upgrade
 	$(BIN)/timebank demo
-	$(BIN)/timebank run --host 127.0.0.1 --port 5000
+	$(BIN)/gunicorn -c gunicorn.conf.py 'timebank:create_app()'
+
+## dev: the same, served by Flask's debugger, reloading on every change of the code
+dev: $(STAMP) translations
+	$(BIN)/timebank db upgrade
+	$(BIN)/timebank demo
+	$(BIN)/timebank run --debug --reload --host 127.0.0.1 --port 5000
 
 ## test: the whole suite, on SQLite and PostgreSQL, with the browser tests
 # one worker per core, each with its own PostgreSQL cluster; a module's tests stay together so

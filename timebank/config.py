@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,14 +57,24 @@ def database_url(url: str) -> str:
 
 
 def instance_secret_key(instance: Path) -> str:
-    """The installation's secret key, generated into ``instance/secret_key`` on first run."""
+    """The installation's secret key, generated into ``instance/secret_key`` on first run; the
+    file appears whole or not at all, so workers starting together all read the same key."""
     path = instance / "secret_key"
     instance.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return path.read_text().strip()
-    key = secrets.token_hex(32)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(key + "\n")
-    return key
+    # written aside (mkstemp makes it mode 600), then linked into place, which fails if another
+    # process was first: nobody ever reads a file still being written
+    descriptor, draft = tempfile.mkstemp(dir=instance, prefix=".secret_key-")
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(draft)
+    return path.read_text().strip()

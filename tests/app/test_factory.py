@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import subprocess
 import sys
@@ -42,6 +43,25 @@ def test_the_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> No
     assert first == again and len(first) == 64
     mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
     assert mode == 0o600
+
+
+def test_workers_starting_together_read_the_same_whole_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_token_hex = secrets.token_hex
+    others: list[str] = []
+    started = []
+
+    def another_worker_starts_meanwhile(length: int) -> str:
+        if not started:  # once: the other worker's own key is made undisturbed
+            started.append(True)
+            others.append(instance_secret_key(tmp_path))
+        return real_token_hex(length)
+
+    monkeypatch.setattr(secrets, "token_hex", another_worker_starts_meanwhile)
+    first = instance_secret_key(tmp_path)
+    assert others == [first] and len(first) == 64
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
 
 
 def test_no_secret_key_is_written_in_the_code() -> None:
