@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TIMEBANK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-fast lint format translations extract-messages bench bench-reports bench-pages screenshots clean
+.PHONY: run test test-fast lint audit audit-if-reachable format translations extract-messages bench bench-reports bench-pages screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,8 +45,8 @@ $(REDOCLY_STAMP): $(STAMP)
 	  --no-audit --no-fund --loglevel=error @redocly/cli@$(REDOCLY_VERSION)
 	touch $@
 
-## lint: ruff, the layering, the messages, and the API's OpenAPI document (valid OpenAPI 3.1,
-## then the rules in timebank/api/redocly.yaml)
+## lint: ruff, the layering, the messages, the API's OpenAPI document (valid OpenAPI 3.1,
+## then the rules in timebank/api/redocly.yaml), bandit, and `make audit` when it can be run
 lint: $(STAMP) $(REDOCLY_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -57,6 +57,21 @@ lint: $(STAMP) $(REDOCLY_STAMP)
 	  $(BIN)/openapi-spec-validator "$$openapi" && \
 	  $(WITH_NODE) REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 	  $(BIN)/node $(REDOCLY) lint --config timebank/api/redocly.yaml "$$openapi"
+	$(BIN)/bandit -c pyproject.toml -q -r timebank
+	@$(MAKE) --no-print-directory audit-if-reachable
+
+## audit: the installed packages against the published advisories (pip-audit asks the package
+## registry); a known vulnerability fails it
+audit: $(STAMP)
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
+
+# make lint audits only when the package registry answers: offline, one line says it was skipped
+audit-if-reachable: $(STAMP)
+	@if $(BIN)/python -m timebank.registry_reachable; then \
+	  $(MAKE) --no-print-directory audit; \
+	else \
+	  echo "pip-audit skipped: the package registry cannot be reached"; \
+	fi
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
