@@ -61,16 +61,23 @@ lint: $(STAMP) $(REDOCLY_STAMP)
 	@$(MAKE) --no-print-directory audit-if-reachable
 
 ## audit: the installed packages against the published advisories (pip-audit asks the package
-## registry); a known vulnerability fails it
+## registry's vulnerability service); a known vulnerability fails it, and so does a package it
+## could not check
 audit: $(STAMP)
-	$(BIN)/pip-audit --skip-editable --progress-spinner off
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
 
-# make lint audits only when the package registry answers: offline, one line says it was skipped
+# make lint runs `make audit` only when the vulnerability service answers: pip-audit checks one
+# pinned package, itself, and must get an answer for it; if not, one line says so
 audit-if-reachable: $(STAMP)
-	@if $(BIN)/python -m timebank.registry_reachable; then \
+	@req=$$(mktemp) && json=$$(mktemp) && trap 'rm -f "$$req" "$$json"' EXIT && \
+	printf 'pip-audit==%s\n' "$$($(BIN)/pip-audit --version | cut -d' ' -f2)" > "$$req" && \
+	if $(BIN)/pip-audit --no-deps --disable-pip -r "$$req" -f json -o "$$json" \
+	     --progress-spinner off > /dev/null 2>&1 && \
+	   $(BIN)/python -c 'import json, sys; found = json.load(open(sys.argv[1]))["dependencies"]; \
+	     sys.exit(any("skip_reason" in d for d in found))' "$$json"; then \
 	  $(MAKE) --no-print-directory audit; \
 	else \
-	  echo "pip-audit skipped: the package registry cannot be reached"; \
+	  echo "pip-audit skipped: the package registry's vulnerability service cannot be reached"; \
 	fi
 
 format: $(STAMP)
