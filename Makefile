@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TIMEBANK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run dev test test-fast lint format translations extract-messages bench bench-reports bench-pages screenshots clean
+.PHONY: run dev test test-fast lint audit audit-if-reachable format translations extract-messages bench bench-reports bench-pages screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,8 @@ $(REDOCLY_STAMP): $(STAMP)
 	  --no-audit --no-fund --loglevel=error @redocly/cli@$(REDOCLY_VERSION)
 	touch $@
 
-## lint: ruff, the layering, the messages, and the API's OpenAPI document (valid OpenAPI 3.1,
-## then the rules in timebank/api/redocly.yaml)
+## lint: ruff, the layering, the messages, the API's OpenAPI document (valid OpenAPI 3.1,
+## then the rules in timebank/api/redocly.yaml), bandit, and `make audit` when it can be run
 lint: $(STAMP) $(REDOCLY_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -64,6 +64,28 @@ lint: $(STAMP) $(REDOCLY_STAMP)
 	  $(BIN)/openapi-spec-validator "$$openapi" && \
 	  $(WITH_NODE) REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 	  $(BIN)/node $(REDOCLY) lint --config timebank/api/redocly.yaml "$$openapi"
+	$(BIN)/bandit -c pyproject.toml -q -r timebank
+	@$(MAKE) --no-print-directory audit-if-reachable
+
+## audit: the installed packages against the published advisories (pip-audit asks the package
+## registry's vulnerability service); a known vulnerability fails it, and so does a package it
+## could not check
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --skip-editable --progress-spinner off
+
+# make lint runs `make audit` only when the vulnerability service answers: pip-audit checks one
+# pinned package, itself, and must get an answer for it; if not, one line says so
+audit-if-reachable: $(STAMP)
+	@req=$$(mktemp) && json=$$(mktemp) && trap 'rm -f "$$req" "$$json"' EXIT && \
+	printf 'pip-audit==%s\n' "$$($(BIN)/pip-audit --version | cut -d' ' -f2)" > "$$req" && \
+	if $(BIN)/pip-audit --no-deps --disable-pip -r "$$req" -f json -o "$$json" \
+	     --progress-spinner off > /dev/null 2>&1 && \
+	   $(BIN)/python -c 'import json, sys; found = json.load(open(sys.argv[1]))["dependencies"]; \
+	     sys.exit(any("skip_reason" in d for d in found))' "$$json"; then \
+	  $(MAKE) --no-print-directory audit; \
+	else \
+	  echo "pip-audit skipped: the package registry's vulnerability service cannot be reached"; \
+	fi
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -98,6 +98,7 @@ def create_admin_command(email: str, name: str, password_stdin: bool) -> None:
     """Create an administrator who can sign in with EMAIL."""
     from timebank.users import operations
     from timebank.users.models import Role
+    from timebank.users.passwords import PasswordRefused
 
     if operations.find_by_email(db.session, email) is not None:
         db.session.rollback()
@@ -110,7 +111,7 @@ def create_admin_command(email: str, name: str, password_stdin: bool) -> None:
         operations.create_user(
             db.session, email=email, display_name=name, role=Role.ADMIN, password=password
         )
-    except operations.PasswordTooShort as error:
+    except PasswordRefused as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
@@ -142,6 +143,7 @@ def create_user_command(
     from timebank.banks.models import Bank, Programme
     from timebank.users import operations
     from timebank.users.models import Role
+    from timebank.users.passwords import PasswordRefused
 
     _require_schema()
     chosen = Role(role)
@@ -179,7 +181,7 @@ def create_user_command(
             banks=banks,
             programme=programme,
         )
-    except operations.PasswordTooShort as error:
+    except PasswordRefused as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()

@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import Flask
 
+from timebank import cookies
+
 
 def translated_locales(translations: Path) -> list[str]:
     """English (the source language) and every language with a catalogue in ``translations/``."""
@@ -46,6 +48,24 @@ def load(app: Flask, config: Mapping[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(str(url))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    secure_cookies(app, config)
+
+
+def secure_cookies(app: Flask, config: Mapping[str, Any] | None) -> None:
+    """Secure cookies unless the app runs in debug or testing mode, or a setting says otherwise.
+
+    Left to this default, plain http straight to this machine (``make run``) is spared: see
+    :mod:`timebank.cookies`."""
+    given = "SESSION_COOKIE_SECURE" in (config or {}) or (
+        "TIMEBANK_SESSION_COOKIE_SECURE" in os.environ
+    )
+    if not given:
+        app.config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
+        app.config[cookies.PLAIN_ON_LOOPBACK] = True
+    # Flask-Login's remember cookie: never set by these pages, but flagged like the session's
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", app.config["SESSION_COOKIE_SAMESITE"])
 
 
 def database_url(url: str) -> str:

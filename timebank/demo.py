@@ -340,7 +340,7 @@ def load(
     session: Session, *, seed: int = 2026, members_per_bank: int = 40, today: date | None = None
 ) -> str:
     """Create the demonstration data and say what was made."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311 # made-up demo data, no secret
     today = today or date.today()
     catalogue = {skill.code: skill for skill in ensure_catalogue(session)}
     programme = create_programme(
@@ -365,7 +365,7 @@ def load(
         start = today - timedelta(days=365)
         # profiles, answers and skills draw on their own generator, so the year of exchanges
         # below stays the same whatever is added to them
-        people = random.Random(f"{seed}:people:{number}")
+        people = random.Random(f"{seed}:people:{number}")  # nosec B311 # demo data
         members = []
         for _ in range(members_per_bank):
             first = _first_name(rng, people, spec["target_groups"])
@@ -408,9 +408,8 @@ def load(
         exchanges += _year_of_exchanges(
             session, rng, bank, members, spec["skills"], catalogue, today
         )
-        spends += _seed_grant(
-            session, random.Random(f"{seed}:grant:{number}"), programme, bank, today
-        )
+        grant_rng = random.Random(f"{seed}:grant:{number}")  # nosec B311 # demo data
+        spends += _seed_grant(session, grant_rng, programme, bank, today)
     sign_ins = _demo_users(session, banks, programme)
     session.flush()
     lines = [
@@ -426,7 +425,7 @@ def load(
 
 
 #: Shared by every demo account; the demo is for trying timebank out, never for real data.
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-password"  # nosec B105 # the published demo sign-in
 
 
 def _demo_users(session: Session, banks: list[Bank], programme: Programme) -> list[tuple[str, str]]:

@@ -3,11 +3,11 @@
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from timebank.cookies import LoginManager
 from timebank.db import Base
 
 db = SQLAlchemy(model_class=Base)

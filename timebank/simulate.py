@@ -145,8 +145,9 @@ def simulate(
     session.commit()
     total_members = total_transfers = total_reversals = 0
     for number in range(1, banks + 1):
+        rng = random.Random(f"{seed}:{number}")  # nosec B311 # made-up data for measuring
         made, transfers, reversals = _simulate_bank(
-            session, programme, number, members, start, today, random.Random(f"{seed}:{number}")
+            session, programme, number, members, start, today, rng
         )
         session.commit()
         total_members += made

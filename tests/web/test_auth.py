@@ -84,7 +84,7 @@ def test_the_session_is_renewed_on_sign_in(client: FlaskClient, make_user) -> No
     client.post("/sign-in", data={"email": person.email, "password": PASSWORD})
     with client.session_transaction() as after:
         assert "planted" not in after
-        assert after["_user_id"] == str(person.id)
+        assert after["_user_id"] == person.get_id()
 
 
 def test_forms_need_a_csrf_token(database_url: str, tmp_path, make_user) -> None:

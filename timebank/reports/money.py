@@ -192,5 +192,5 @@ def suppress_money(money: MoneyFigures, active: int, shown_active: int | str) ->
         return money
     if active < SMALLEST_SHOWN or shown_active == STAR:
         return replace(money, cost_per_active_member=STAR)
-    assert isinstance(shown_active, int)
+    assert isinstance(shown_active, int)  # nosec B101 # narrows the type only
     return replace(money, cost_per_active_member=round(money.spent / shown_active, 1))

@@ -63,7 +63,7 @@ def shown_percentage(numerator: int | str, denominator: int | str) -> float | st
     """A percentage of shown figures, to one decimal; ``*`` if either is hidden, None over 0."""
     if numerator == STAR or denominator == STAR:
         return STAR
-    assert isinstance(numerator, int) and isinstance(denominator, int)
+    assert isinstance(numerator, int) and isinstance(denominator, int)  # nosec B101 # typing
     if denominator == 0:
         return None
     return round(100 * numerator / denominator, 1)
@@ -76,7 +76,7 @@ def shown_mean(total: int | str, people: int, shown_people: int | str) -> float 
         return None
     if total == STAR or shown_people == STAR or people < SMALLEST_SHOWN:
         return STAR
-    assert isinstance(total, int) and isinstance(shown_people, int)
+    assert isinstance(total, int) and isinstance(shown_people, int)  # nosec B101 # typing only
     return round(total / shown_people, 1)
 
 
@@ -238,7 +238,8 @@ class _Cells:
         self.links: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]] = []
 
     def add(self, key: tuple[Any, ...], value: int | str, *, person: bool) -> None:
-        assert isinstance(value, int), "suppress takes an exact report"
+        if not isinstance(value, int):
+            raise TypeError("suppress takes an exact report")
         self.values[key] = value
         if person:
             self.people.add(key)
@@ -364,7 +365,7 @@ def suppress(report: Report) -> Report:
 
     members = MemberFigures(**{name: show(("members", name)) for name in _MEMBER_COUNTS})
     active = report.members.active
-    assert isinstance(active, int)
+    assert isinstance(active, int)  # nosec B101 # narrows the type only
     minutes, exchanges = show(("hours", "minutes")), show(("hours", "exchanges"))
     hours = HourFigures(
         minutes=minutes,

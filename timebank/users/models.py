@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import Boolean, Column, ForeignKey, String, Table
@@ -61,7 +62,15 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """The id that sessions and remember cookies keep: the user's id and a mark of their
+        password, so that a new password signs out every session made with the old one."""
+        return f"{self.id}:{self.session_mark}"
+
+    @property
+    def session_mark(self) -> str:
+        """A short digest of the password hash: it changes whenever the password does."""
+        # a digest, not the hash: a session cookie is signed but anyone holding it can read it
+        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

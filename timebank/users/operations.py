@@ -21,22 +21,19 @@ from timebank import audit
 from timebank.banks.models import Bank, Programme
 from timebank.db import utcnow
 from timebank.users.models import PasswordReset, Role, User
+from timebank.users.passwords import check_password
 
 #: argon2id with the library's recommended (RFC 9106 low-memory) parameters.
 hasher = PasswordHasher()
-MIN_PASSWORD_LENGTH = 10
 RESET_LIFETIME = timedelta(hours=24)
 # verifying against this when the email is unknown takes as long as a real check
 _DUMMY_HASH = hasher.hash("no such user: constant-time padding")
 
 
-class PasswordTooShort(ValueError):
-    pass
-
-
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordTooShort(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+def hash_password(password: str, *, email: str | None) -> str:
+    """The argon2id hash of a password the rules accept for ``email``; else
+    :class:`~timebank.users.passwords.PasswordRefused`."""
+    check_password(password, email=email)
     return hasher.hash(password)
 
 
@@ -59,7 +56,7 @@ def create_user(
         email=normalise_email(email),
         display_name=display_name.strip(),
         role=role,
-        password_hash=hash_password(password) if password else None,
+        password_hash=hash_password(password, email=email) if password else None,
         banks=list(banks),
         programme=programme,
         is_active=True,
@@ -143,7 +140,9 @@ def record_sign_out(session: Session, user: User) -> None:
 
 
 def set_password(user: User, password: str) -> None:
-    user.password_hash = hash_password(password)
+    """Give ``user`` a new password. Their session mark changes with it, so every session and
+    remember cookie made with the old password stops working (see ``User.get_id``)."""
+    user.password_hash = hash_password(password, email=user.email)
 
 
 def _digest(token: str) -> str:
@@ -195,7 +194,8 @@ def find_reset(session: Session, token: str, now: datetime | None = None) -> Pas
 
 
 def use_reset(session: Session, reset: PasswordReset, password: str) -> User:
-    """Set the password, spend the token, and put it on the audit trail."""
+    """Set the password, spend the token, and put it on the audit trail. A password the rules
+    refuse raises :class:`~timebank.users.passwords.PasswordRefused` and changes nothing."""
     user = reset.user
     set_password(user, password)
     reset.used_at = utcnow()

@@ -20,7 +20,7 @@ from timebank import audit
 from timebank.db import utcnow
 from timebank.users.models import ApiToken, Role, User
 
-TOKEN_START = "tbk_"
+TOKEN_START = "tbk_"  # nosec B105 # the public start of every token
 PREFIX_LENGTH = 12
 MAX_NAME_LENGTH = 100
 #: A token's last use is written at most this often, so that reading rarely writes.

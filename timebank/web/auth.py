@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     current_app,
@@ -12,16 +15,21 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo
 
 from timebank.extensions import db, limiter
 from timebank.users import operations
 from timebank.users.models import Role, User
+from timebank.users.passwords import MIN_LENGTH, PasswordRefused, Refusal
+from timebank.web import sign_in_limits
 from timebank.web.forms import Form
+from timebank.web.redirects import safe_target
 
 bp = Blueprint("auth", __name__)
 
@@ -38,15 +46,10 @@ class NewPasswordForm(Form):
         _l("New password"),
         description=_l(
             "At least %(n)s characters. A short sentence is easy to remember.",
-            n=operations.MIN_PASSWORD_LENGTH,
+            n=MIN_LENGTH,
         ),
-        validators=[
-            DataRequired(_l("Enter a new password")),
-            Length(
-                min=operations.MIN_PASSWORD_LENGTH,
-                message=_l("Use at least %(n)s characters", n=operations.MIN_PASSWORD_LENGTH),
-            ),
-        ],
+        # the rules themselves are checked where the password is set: see PASSWORD_REFUSALS
+        validators=[DataRequired(_l("Enter a new password"))],
     )
     confirm = PasswordField(
         _l("Type it again"),
@@ -55,6 +58,17 @@ class NewPasswordForm(Form):
             EqualTo("password", _l("The two passwords are different")),
         ],
     )
+
+
+#: What the person is told when the rules refuse the password they chose.
+PASSWORD_REFUSALS = {
+    Refusal.TOO_SHORT: _l("Use at least %(n)s characters", n=MIN_LENGTH),
+    Refusal.COMMON: _l(
+        "This is one of the most common passwords, so it is easy to guess. Choose another: "
+        "a short sentence is easy to remember."
+    ),
+    Refusal.EMAIL: _l("Do not use your email address as your password."),
+}
 
 
 def home_for(person: User) -> str:
@@ -73,15 +87,20 @@ def home_for(person: User) -> str:
 @limiter.limit(
     lambda: current_app.config.get("SIGN_IN_RATE_LIMIT", "10/minute;50/hour"), methods=["POST"]
 )
-def sign_in() -> str | Response:
+def sign_in() -> str | Response | tuple[str, int, dict[str, str]]:
     """Sign in with email and password."""
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = SignInForm()
     if form.validate_on_submit():
-        person = operations.sign_in(db.session, form.email.data or "", form.password.data or "")
+        email = form.email.data or ""
+        waiting = sign_in_limits.wait(email)
+        if waiting is not None:
+            return _account_throttled(form, waiting)
+        person = operations.sign_in(db.session, email, form.password.data or "")
         db.session.commit()
         if person is None:
+            sign_in_limits.count_wrong_password(email)
             form.password.errors = [_l("The email address or password is not right")]
         else:
             # a new session on sign-in: nothing from before survives into the signed-in one
@@ -90,8 +109,24 @@ def sign_in() -> str | Response:
             if language:
                 session["lang"] = language
             login_user(person)
-            return redirect(_safe_next() or home_for(person))
+            return redirect(safe_target(request.args.get("next")) or home_for(person))
     return render_template("auth/sign_in.html", form=form)
+
+
+def _account_throttled(form: SignInForm, waiting: timedelta) -> tuple[str, int, dict[str, str]]:
+    """The sign-in page, saying the account has had too many wrong passwords and what to do."""
+    minutes = math.ceil(waiting.total_seconds() / 60)
+    form.email.errors = [
+        _(
+            "Too many tries for this account. Wait %(wait)s, or ask your time bank's "
+            "coordinator or the administrator for a new link to set your password.",
+            wait=format_timedelta(
+                timedelta(minutes=minutes), granularity="minute", threshold=1, add_direction=False
+            ),
+        )
+    ]
+    page = render_template("auth/sign_in.html", form=form)
+    return page, 429, {"Retry-After": str(minutes * 60)}
 
 
 @bp.post("/sign-out")
@@ -99,8 +134,10 @@ def sign_out() -> Response:
     if current_user.is_authenticated:
         operations.record_sign_out(db.session, current_user)
         db.session.commit()
-    logout_user()
     session.clear()
+    # after clearing: Flask-Login notes here that a remember cookie sent with this request
+    # is to be cleared from the browser too
+    logout_user()
     flash(_l("You have signed out."))
     return redirect(url_for("auth.sign_in"))
 
@@ -114,16 +151,17 @@ def set_password(token: str) -> str | Response:
         return render_template("auth/link_expired.html"), 404  # type: ignore[return-value]
     form = NewPasswordForm()
     if form.validate_on_submit():
-        operations.use_reset(db.session, reset, form.password.data or "")
-        db.session.commit()
-        flash(_l("Your password is set. You can sign in now."))
-        return redirect(url_for("auth.sign_in"))
+        try:
+            person = operations.use_reset(db.session, reset, form.password.data or "")
+        except PasswordRefused as refused:
+            db.session.rollback()
+            form.password.errors = [PASSWORD_REFUSALS[refused.refusal]]
+        else:
+            email = person.email
+            db.session.commit()
+            # a new password unlocks an account that had too many wrong ones
+            if email:
+                sign_in_limits.forget(email)
+            flash(_l("Your password is set. You can sign in now."))
+            return redirect(url_for("auth.sign_in"))
     return render_template("auth/set_password.html", form=form, person=reset.user)
-
-
-def _safe_next() -> str | None:
-    target = request.args.get("next", "")
-    # only paths on this site: never an open redirect
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None

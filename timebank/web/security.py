@@ -1,33 +1,76 @@
-"""Session cookies, the user loader, and the HTTP headers every page carries."""
+"""Session cookies, the user loader, and the HTTP headers every answer carries."""
 
 from __future__ import annotations
+
+import hmac
 
 from flask import Flask, Response, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 
+from timebank import cookies
 from timebank.db import reading_only, refuse_writes_while_reading
 from timebank.extensions import db, login_manager
 from timebank.users.models import User
 
+#: No scripts, frames, plugins or inline styles; styles and images from this site only.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+#: Browser features no page of this app uses, switched off for it and anything it might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+#: A year, for this host and every host under it.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+#: Public answers that say so themselves (the static files, the API's description) may be
+#: cached; every other answer may hold names or exact figures, and is never stored.
+NO_STORE = "no-store"
+
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Secure cookies whenever the page came over https, as well as when configured."""
+    """The session cookie, Secure by the rule in :mod:`timebank.cookies`."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+        return cookies.secure()
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    person = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return person if person is not None and person.is_active else None
+    """The active user whose id and password mark (``User.get_id``) are ``user_id``."""
+    number, _, _mark = user_id.partition(":")
+    person = db.session.get(User, int(number)) if number.isdigit() else None
+    if person is None or not person.is_active:
+        return None
+    # a session or remember cookie made before the password last changed is no longer good
+    return person if hmac.compare_digest(person.get_id(), user_id) else None
 
 
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = _l("Please sign in to see that page.")
     # the cookie is tied to the browser it was made for
@@ -50,16 +93,22 @@ def init_app(app: Flask) -> None:
             db.session.rollback()
             g.pop("reading_only").__exit__(None, None, None)
 
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'",
-        )
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.after_request(security_headers)
+
+
+def security_headers(response: Response) -> Response:
+    """The headers every answer carries, pages, files and the API alike."""
+    headers = response.headers
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    # the origin's own pages still send a Referer: Flask-WTF checks it on every form over https
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+    if not (request.endpoint == "static" or response.cache_control.public):
+        headers["Cache-Control"] = NO_STORE
+    return response

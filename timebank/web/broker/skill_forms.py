@@ -117,4 +117,5 @@ class MonitoringForm(Form):
         return ok
 
 
-assert set(QUESTIONS) <= set(MonitoringForm.__dict__), "every question needs a field"
+if not set(QUESTIONS) <= set(MonitoringForm.__dict__):
+    raise RuntimeError("every question needs a field")
