@@ -6,17 +6,24 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.members.erasure_world import SECRETS, Leaver, make_leaver
 from timebank import ledger
 from timebank.audit import AuditEvent
+from timebank.banks.models import Bank
+from timebank.extensions import db
 from timebank.ledger import Account, PendingTransfer, TransferNote
 from timebank.members import erasure
 from timebank.members.erasure import ErasureError, erase_member
 from timebank.members.models import Member, MemberCard, MemberSkill, MemberSupporter
 from timebank.members.monitoring import ErasedAnswers, Monitoring
+from timebank.members.operations import (
+    record_leaving,
+    register_member,
+)
 from timebank.reports import programme_report
 from timebank.reports.views import bank_view, programme_view
 from timebank.users.models import User
@@ -191,3 +198,77 @@ def test_months_before_keeps_the_day_or_the_month_s_last() -> None:
     assert erasure.months_before(date(2025, 3, 31), 1) == date(2025, 2, 28)
     assert erasure.months_before(date(2025, 3, 15), 14) == date(2024, 1, 15)
 
+
+@pytest.fixture
+def retained(session: Session, make_bank) -> dict[str, Member]:
+    """A bank that keeps profiles 12 months: one member left 13 months ago, one 11 months ago,
+    one stays; a bank with no retention period has a member who left years ago."""
+    keeps = make_bank(name="Keeps a year")
+    session.execute(sa.update(Bank).where(Bank.id == keeps.id).values(retention_months=12))
+    forever = make_bank(name="Keeps until asked")
+    today = keeps.today()
+    members = {}
+    for name, bank, months in [
+        ("Olive Longgone", keeps, 13),
+        ("Rita Recent", keeps, 11),
+        ("Stan Stays", keeps, None),
+        ("Vera Oldleaver", forever, 60),
+    ]:
+        member = register_member(session, bank, full_name=name, joined_on=date(2015, 1, 1))
+        if months is not None:
+            record_leaving(
+                session,
+                member,
+                on=erasure.months_before(today, months),
+                gift_to_pot=False,
+                by=None,
+            )
+        members[name] = member
+    session.commit()
+    return members
+
+
+def test_retention_dry_run_says_who_and_writes_nothing(
+    app: Flask, session: Session, retained: dict[str, Member]
+) -> None:
+    events = select(sa.func.count()).select_from(AuditEvent)
+    before = session.scalar(events)
+    olive = retained["Olive Longgone"]
+    olive_id = olive.id
+    session.rollback()
+    result = app.test_cli_runner().invoke(args=["retention", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert f"Keeps a year: would erase member {olive.member_number}" in result.output
+    assert "retention: left more than 12 months ago" in result.output
+    assert "Dry run: 1 member(s) would be erased; nothing was changed." in result.output
+    assert "Longgone" not in result.output  # numbers only, never names
+    db.session.remove()
+    assert session.get_one(Member, olive_id).full_name == "Olive Longgone"
+    assert session.scalar(events) == before
+
+
+def test_retention_erases_who_left_longer_ago_than_the_bank_keeps(
+    app: Flask, session: Session, retained: dict[str, Member]
+) -> None:
+    ids = {name: member.id for name, member in retained.items()}
+    olive_number = retained["Olive Longgone"].member_number
+    session.rollback()
+    result = app.test_cli_runner().invoke(args=["retention"])
+    assert result.exit_code == 0, result.output
+    assert "1 member(s) erased." in result.output
+    db.session.remove()
+    names = {n: session.get_one(Member, i).full_name for n, i in ids.items()}
+    assert names == {
+        "Olive Longgone": f"Former member {olive_number}",
+        "Rita Recent": "Rita Recent",
+        "Stan Stays": "Stan Stays",
+        "Vera Oldleaver": "Vera Oldleaver",
+    }
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "member.erased")).one()
+    assert (event.user_id, event.details["reason"]) == (
+        None,
+        "retention: left more than 12 months ago",
+    )
+    session.rollback()
+    again = app.test_cli_runner().invoke(args=["retention"])
+    assert "0 member(s) erased." in again.output

@@ -253,3 +253,30 @@ def test_only_coordinators_read_subject_access(
     for tail in ("/subject-access", "/subject-access.json"):
         assert client.get(member_url(leaver, leaver.gus, tail)).status_code == 404
 
+
+# -- the bank's retention period -----------------------------------------------------------------
+
+
+def test_an_admin_sets_how_long_a_bank_keeps_members_details(
+    app: Flask, session: Session, make_bank, make_user
+) -> None:
+    bank = make_bank(name="Riverside")
+    client = signed_in(app, make_user("admin").email)
+    url = f"/admin/banks/{bank.id}/edit"
+    form = client.get(url).text
+    assert "Months to keep a member's details after they leave" in text_of(form)
+    settings = {"name": "Riverside", "floor_hours": "10", "welcome_minutes": "0"}
+    answer = client.post(url, data={**settings, "retention_months": "0"})
+    assert answer.status_code == 400
+    assert "Enter a number of months from 1 to 1200" in answer.text
+    assert client.post(url, data={**settings, "retention_months": "24"}).status_code == 302
+    session.expire_all()
+    assert session.get_one(type(bank), bank.id).retention_months == 24
+    changed = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "bank.updated").order_by(AuditEvent.id)
+    ).all()[-1]
+    assert changed.details == {"retention_months": [None, 24]}
+    # emptied: kept until a broker erases them by hand
+    assert client.post(url, data={**settings, "retention_months": ""}).status_code == 302
+    session.expire_all()
+    assert session.get_one(type(bank), bank.id).retention_months is None
