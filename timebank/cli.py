@@ -259,6 +259,32 @@ def restore_command(file: Path, force: bool) -> None:
         sys.exit(1)
 
 
+@click.command("retention")
+@click.option("--dry-run", is_flag=True, help="Say who would be erased, and change nothing.")
+@with_appcontext
+def retention_command(dry_run: bool) -> None:
+    """Erase the details of members who left longer ago than their bank keeps them (run daily)."""
+    from timebank.members import erasure
+
+    _require_schema()
+    due = erasure.due_for_erasure(db.session)
+    # numbers only: what this prints may end up in a log, which is kept longer than a profile
+    for item in due:
+        verb = "would erase" if dry_run else "erasing"
+        click.echo(
+            f"{item.bank.name}: {verb} member {item.member.member_number}"
+            f" (left on {item.member.left_on}): {item.reason}"
+        )
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run: {len(due)} member(s) would be erased; nothing was changed.")
+        return
+    for item in due:
+        erasure.erase_member(db.session, item.member, reason=item.reason, by_user_id=None)
+    db.session.commit()
+    click.echo(f"{len(due)} member(s) erased.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(verify_command)
     app.cli.add_command(demo_command)
@@ -269,3 +295,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(expire_pending_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(retention_command)

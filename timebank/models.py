@@ -1,6 +1,6 @@
 """Every model, imported in one place so the metadata (and Alembic) sees them all."""
 
-from timebank.audit import AuditEvent
+from timebank.audit import AuditDetail, AuditEvent
 from timebank.banks.models import Bank, Programme
 from timebank.grants.models import BudgetLine, Grant, ProgrammeSettings, Spend
 from timebank.imports.models import ImportBatch
@@ -14,16 +14,18 @@ from timebank.ledger.models import (
     TransferOutcome,
 )
 from timebank.members.models import Member, MemberCard, MemberSkill, MemberSupporter, Skill
-from timebank.members.monitoring import Monitoring
+from timebank.members.monitoring import ErasedAnswers, Monitoring
 from timebank.users.models import ApiToken, PasswordReset, User, user_banks
 
 __all__ = [
     "Account",
     "ApiToken",
+    "AuditDetail",
     "AuditEvent",
     "Bank",
     "BudgetLine",
     "Entry",
+    "ErasedAnswers",
     "Grant",
     "ImportBatch",
     "Member",

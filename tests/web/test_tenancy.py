@@ -10,6 +10,7 @@ added without a case here fails the test that lists them.
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 import re
@@ -30,7 +31,7 @@ from werkzeug.test import TestResponse
 from tests.conftest import PASSWORD, make_app
 from tests.imports.files import MEMBER_HEADER, csv_text, member_row
 from timebank import cards, ledger
-from timebank.banks.models import Bank
+from timebank.banks.models import Bank, Programme
 from timebank.banks.operations import create_programme
 from timebank.exchanges import HelpDetails, record_exchange
 from timebank.grants.models import Spend
@@ -48,8 +49,9 @@ from timebank.members.models import (
     Skill,
     SkillDirection,
 )
-from timebank.members.monitoring_operations import answers_of
-from timebank.members.operations import member_account, register_member
+from timebank.members.monitoring_operations import answers_of, save_answers
+from timebank.members.operations import member_account, record_leaving, register_member
+from timebank.reports.suppression import STAR
 from timebank.users import tokens
 from timebank.users.models import ApiToken, PasswordReset, Role, User
 from timebank.web.broker.imports import wait_for_import
@@ -64,8 +66,13 @@ PUBLIC = {
     "auth.sign_out",
     "auth.set_password",
 }
-#: Monitoring answers are for the bank's coordinators only, not even admins.
-COORDINATORS_ONLY = ("monitoring",)
+#: Monitoring answers (special-category data) are for the bank's coordinators only, not even
+#: admins: every route that shows them says so (``special_category``) and answers anyone else 404.
+SPECIAL_CATEGORY = {
+    "broker.monitoring",
+    "broker.subject_access",
+    "broker.subject_access_json",
+}
 
 
 @dataclass
@@ -83,6 +90,14 @@ def world(session: Session, make_bank, make_member, make_user) -> World:
     joan = make_member(bank_a, "Joanna Secretname")
     seamus = make_member(bank_a, "Seamus Hiddenname")
     make_member(bank_b, "Bertha Otherbank")
+    # special-category answers only her own bank's coordinators may read
+    save_answers(
+        session,
+        joan,
+        {"ethnicity": "white_roma", "sexual_orientation": "bisexual"},
+        consent_on=bank_a.today(),
+        by=None,
+    )
     transfer = record_exchange(
         session, provider=seamus, receiver=joan, help=HelpDetails(minutes=60)
     ).transfer
@@ -171,10 +186,14 @@ def expected(
     admin_only: bool,
     funder_view: bool = False,
     own_account: bool = False,
+    special_category: bool = False,
 ) -> set[int]:
     bank_scoped = "<int:bank_id>" in path
     if role == "anonymous":
         return {302, 401}
+    if special_category:
+        # not even told that the page exists
+        return {200, 302, 400, 409} if role == "coordinator_a" else {404}
     if own_account:
         # a user's own API tokens: anyone but a member, each seeing only their own
         return {403} if role == "member" else {200, 302}
@@ -187,8 +206,6 @@ def expected(
         return {403}
     if admin_only:
         return {200, 302, 400, 404, 409} if role == "admin" else {403}
-    if any(word in endpoint for word in COORDINATORS_ONLY) and role == "admin":
-        return {403}
     if role == "coordinator_b" and bank_scoped:
         return {404}
     return {200, 302, 400, 404, 409, 413}
@@ -204,6 +221,7 @@ def allowed(app: Flask, role: str, endpoint: str, path: str) -> set[int]:
         getattr(view, "admin_only", False),
         getattr(view, "funder_view", False),
         getattr(view, "own_account", False),
+        getattr(view, "special_category", False),
     )
 
 
@@ -233,6 +251,64 @@ def test_every_route_for_every_role(app: Flask, world: World, role: str) -> None
                 assert secret not in body, f"{url} shows {secret} to another bank's coordinator"
         checked += 1
     assert checked > 20
+
+
+def test_special_category_answers_reach_only_the_member_s_own_coordinators(
+    app: Flask, world: World, session: Session, make_user
+) -> None:
+    """The row of the matrix for monitoring answers: every page or file that shows them is
+    marked, and answers 404 to another bank's coordinator, to a funder (even of the bank's own
+    programme) and to an admin; the funder's pages, CSV and PDF name no one, and the answer only
+    Joanna gave is counted only as suppressed."""
+    marked = {e for e, view in app.view_functions.items() if getattr(view, "special_category", 0)}
+    assert marked == SPECIAL_CATEGORY
+    assert not any("monitoring" in e for e, _p, _m in routes(app) if e not in SPECIAL_CATEGORY)
+    programme = session.get_one(Programme, world.ids["programme_id"])
+    funder = make_user("funder", programme=programme)
+    readers = {
+        "coordinator_b": world.users["coordinator_b"],
+        "funder of the programme": funder,
+        "admin": world.users["admin"],
+    }
+    special = [
+        (endpoint, path)
+        for endpoint, path, method in routes(app)
+        if endpoint in SPECIAL_CATEGORY and method == "GET"
+    ]
+    for who, person in readers.items():
+        client = app.test_client()
+        client.post("/sign-in", data={"email": person.email, "password": PASSWORD})
+        for _endpoint, path in special:
+            url = Coordinator(client, session, world.ids, person).at(path)  # type: ignore[arg-type]
+            response = client.get(url)
+            assert response.status_code == 404, f"{who} {url}: {response.status_code}"
+            assert "Roma" not in response.text and "Bisexual" not in response.text
+
+    client = app.test_client()
+    client.post("/sign-in", data={"email": funder.email, "password": PASSWORD})
+    funder_pages = [
+        (endpoint, path)
+        for endpoint, path, method in routes(app)
+        if getattr(app.view_functions[endpoint], "funder_view", False) and method == "GET"
+    ]
+    assert {"funder.programme_csv", "funder.bank_csv", "funder.bank_pdf"} <= {
+        e for e, _p in funder_pages
+    }
+    counted = 0
+    for endpoint, path in funder_pages:
+        url = Coordinator(client, session, world.ids, funder).at(path)
+        response = client.get(url, follow_redirects=True)
+        assert response.status_code == 200, f"{url}: {response.status_code}"
+        body = response.data.decode("utf-8", "replace")
+        for secret in world.secrets:
+            assert secret not in body, f"{url} shows {secret} to a funder"
+        if response.mimetype == "text/csv":
+            for row in csv.DictReader(io.StringIO(body)):
+                if row.get("row", "").startswith(("white_roma:group", "bisexual:group")):
+                    if row["measure"] == "members":
+                        assert row["value"] == STAR, f"{endpoint}: {row}"
+                        counted += 1
+    assert counted > 0, "the programme's reach by question lists the answers, suppressed"
 
 
 def test_a_coordinator_of_another_bank_can_never_post_to_it(
@@ -314,6 +390,12 @@ PAGES: dict[str, Shows] = {
     "broker.edit_member": Shows("Edit Joanna", ("Joanna Secretname",)),
     "broker.leave_member": Shows("Joanna is leaving"),
     "broker.monitoring": Shows("Equality questions: Joanna"),
+    "broker.subject_access": Shows(
+        "Everything we hold about Joanna", ("Joanna Secretname", "White: Roma")
+    ),
+    "broker.subject_access_json": Shows(
+        texts=("Joanna Secretname", "white_roma"), mimetype="application/json"
+    ),
     "broker.new_member_skill": Shows("Add help for Joanna"),
     "broker.statement": Shows("Statement of hours", ("Joanna",)),
     # the supporters are listed on the member's record
@@ -768,6 +850,22 @@ def records_that_a_member_left(c: Coordinator, path: str) -> None:
     assert c.moved_to(response, r"/members/(\d+)$") == member.id
     left = c.session.get_one(Member, member.id)
     assert (left.status, left.left_on) == (MemberStatus.LEFT, c.bank.today())
+
+
+@uses("broker.erase_member")
+def erases_a_member_who_left(c: Coordinator, path: str) -> None:
+    member = c.join("Erin Erasable", phone="028 9000 9999")
+    record_leaving(c.session, member, on=c.bank.today(), gift_to_pot=False, by=None)
+    c.session.commit()
+    response = c.submit(
+        c.at(path, member_id=member.id),
+        {"reason": "Asked us to"},
+        on=c.at(MEMBER_PAGE, member_id=member.id),
+    )
+    assert c.moved_to(response, r"/members/(\d+)$") == member.id
+    c.session.expire_all()
+    erased = c.session.get_one(Member, member.id)
+    assert (erased.full_name, erased.phone) == (f"Former member {erased.member_number}", "")
 
 
 @uses("broker.monitoring")

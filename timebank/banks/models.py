@@ -59,6 +59,9 @@ class Bank(Base):
     default_locale: Mapped[str] = mapped_column(String(16), default="en_GB")
     #: Counter for member numbers; bumped with an UPDATE so concurrent joins never collide.
     next_member_number: Mapped[int] = mapped_column(Integer, default=1)
+    #: Months a member's profile is kept after they leave, then erased by ``timebank
+    #: retention``; None keeps it until a broker erases it by hand.
+    retention_months: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     programme: Mapped[Programme | None] = relationship(back_populates="banks")

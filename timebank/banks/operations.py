@@ -44,6 +44,7 @@ def create_bank(
     floor_minutes: int = DEFAULT_FLOOR_MINUTES,
     welcome_minutes: int = 0,
     help_phone: str = "",
+    retention_months: int | None = None,
     by: int | None = None,
 ) -> Bank:
     """Start a time bank, with its community pot ready to take and give hours. ``by`` is the
@@ -57,6 +58,7 @@ def create_bank(
         floor_minutes=floor_minutes,
         welcome_minutes=welcome_minutes,
         help_phone=help_phone,
+        retention_months=retention_months,
         next_member_number=1,
     )
     session.add(bank)
@@ -72,9 +74,26 @@ def create_bank(
 
 
 #: The settings an admin may change on a bank after it has started.
-BANK_SETTINGS = ("name", "programme", "focus", "help_phone", "floor_minutes", "welcome_minutes")
+BANK_SETTINGS = (
+    "name",
+    "programme",
+    "focus",
+    "help_phone",
+    "floor_minutes",
+    "welcome_minutes",
+    "retention_months",
+)
 #: Those the audit record shows before and after.
-_AUDITED_SETTINGS = ("name", "focus", "help_phone", "floor_minutes", "welcome_minutes")
+_AUDITED_SETTINGS = (
+    "name",
+    "focus",
+    "help_phone",
+    "floor_minutes",
+    "welcome_minutes",
+    "retention_months",
+)
+#: The longest retention period a bank may set, in months (a hundred years).
+MAX_RETENTION_MONTHS = 1200
 
 
 def update_bank(
@@ -86,6 +105,9 @@ def update_bank(
     unknown = set(settings) - set(BANK_SETTINGS)
     if unknown:
         raise KeyError(sorted(unknown)[0])
+    months = settings.get("retention_months")
+    if months is not None and not (isinstance(months, int) and 1 <= months <= MAX_RETENTION_MONTHS):
+        raise ValueError(f"retention_months is a whole number from 1 to {MAX_RETENTION_MONTHS}")
     before = {name: getattr(bank, name) for name in _AUDITED_SETTINGS}
     for name, value in settings.items():
         setattr(bank, name, value)

@@ -421,7 +421,9 @@ def outcome(session: Session, batch: ImportBatch) -> Outcome | None:
         status=ImportStatus.DONE if event.action == "import.done" else ImportStatus.FAILED,
         imported=int(details.get("imported", 0)),
         only_valid=bool(details.get("only_valid")),
-        problems=[RowProblem(row, column, message) for row, column, message in details["problems"]],
+        problems=[
+            RowProblem(row, column, message) for row, column, message in details.get("problems", [])
+        ],
         problem_count=int(details.get("problem_count", 0)),
     )
 

@@ -109,6 +109,9 @@ class Member(Base):
     )
     dbs_expires_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the member's personal details were erased (:mod:`timebank.members.erasure`); the
+    #: number, dates and account stay, because the books point to them.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     bank: Mapped[Bank] = relationship()
     skills: Mapped[list[MemberSkill]] = relationship(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey
+from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from timebank.db import Base, UTCDateTime, str_enum, utcnow
@@ -140,6 +140,30 @@ class Monitoring(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     member: Mapped[Member] = relationship()
+
+
+class ErasedAnswers(Base):
+    """An erased member's answers as bare codes, for the reports' counts and nothing else.
+
+    Erasure removes the member's :class:`Monitoring` row (the answers a page shows, and the
+    consent) and keeps this, tied only to the member's number in the books, so that every
+    funder's report reads as it did (statistics, UK GDPR article 89). No page, file or API
+    answer shows it; reports use it only in aggregate, through suppression.
+    """
+
+    __tablename__ = "erased_answers"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    #: The answers in the order of QUESTIONS, "|" between them ("" for a question not
+    #: answered): the key reports group members by.
+    answers: Mapped[str] = mapped_column(String(400))
+
+
+def answer_codes(answers: Monitoring) -> str:
+    """A member's answers as reports key them: codes in the order of QUESTIONS, "|" between."""
+    return "|".join(
+        "" if getattr(answers, q) is None else str(getattr(answers, q).value) for q in QUESTIONS
+    )
 
 
 #: The questions in the order a broker asks them, with the answers offered for each.

@@ -45,7 +45,7 @@ from timebank.ledger.models import (
 )
 from timebank.ledger.rollups import AccountDay, AccountMonth, MemberMonth, OutcomeMonth
 from timebank.members.models import Member
-from timebank.members.monitoring import QUESTIONS, Monitoring
+from timebank.members.monitoring import QUESTIONS, ErasedAnswers, Monitoring
 from timebank.reports.report import (
     AnswerKey,
     BankMonth,
@@ -156,11 +156,13 @@ def member_totals(
             func.coalesce(totals.c.given, 0),
             func.coalesce(totals.c.received, 0),
             func.coalesce(totals.c.balance, 0),
-            case((Monitoring.member_id.is_(None), None), else_=_answer_string()),
+            # an erased member's answers were kept as codes, for this and nothing else
+            case((Monitoring.member_id.is_(None), ErasedAnswers.answers), else_=_answer_string()),
         )
         .select_from(Member)
         .outerjoin(totals, totals.c.member_id == Member.id)
         .outerjoin(Monitoring, Monitoring.member_id == Member.id)
+        .outerjoin(ErasedAnswers, ErasedAnswers.member_id == Member.id)
         .where(
             Member.bank_id.in_(banks),
             or_(Member.joined_on <= end, totals.c.given + totals.c.received > 0),

@@ -50,6 +50,22 @@ broker_required = roles_required(Role.ADMIN, Role.COORDINATOR)
 admin_required = roles_required(Role.ADMIN, admin_only=True)
 
 
+def special_category(view: F) -> F:
+    """Pages that show a member's monitoring answers (special-category data): only coordinators
+    see them, and :func:`bank_or_404` keeps those to their own banks. Anyone else signed in,
+    admins included, gets 404, as if the page did not exist."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if user().role != Role.COORDINATOR:
+            abort(404)
+        return view(*args, **kwargs)
+
+    wrapper.special_category = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
 def bank_or_404(bank_id: int) -> Bank:
     statement = scope_to_banks(select(Bank).where(Bank.id == bank_id), Bank.id, user())
     return db.session.scalars(statement).one_or_none() or abort(404)

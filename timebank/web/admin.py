@@ -18,7 +18,12 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from timebank.banks.models import Bank, Programme
-from timebank.banks.operations import create_bank, create_programme, update_bank
+from timebank.banks.operations import (
+    MAX_RETENTION_MONTHS,
+    create_bank,
+    create_programme,
+    update_bank,
+)
 from timebank.extensions import db
 from timebank.users import operations
 from timebank.users.models import Role, User
@@ -55,6 +60,17 @@ class BankForm(Form):
         _l("Hours given to each new member"),
         default="0",
         choices=[("0", _l("None")), ("30", "½"), ("60", "1"), ("120", "2"), ("180", "3")],
+    )
+    retention_months = IntegerField(
+        _l("Months to keep a member's details after they leave"),
+        description=_l(
+            "Then their details are erased and their hours stay in the books. Leave it empty to"
+            " keep them until a broker erases them."
+        ),
+        validators=[
+            Optional(),
+            NumberRange(1, MAX_RETENTION_MONTHS, _l("Enter a number of months from 1 to 1200")),
+        ],
     )
 
 
@@ -138,6 +154,7 @@ def _bank_settings(form: BankForm) -> dict[str, object]:
         "help_phone": form.help_phone.data or "",
         "floor_minutes": -60 * (form.floor_hours.data or 0),
         "welcome_minutes": int(form.welcome_minutes.data or 0),
+        "retention_months": form.retention_months.data,
     }
 
 
@@ -156,7 +173,7 @@ def new_bank() -> str | Response:
 
 @bp.route("/banks/<int:bank_id>/edit", methods=["GET", "POST"])
 @admin_required
-def edit_bank(bank_id: int) -> str | Response:
+def edit_bank(bank_id: int) -> Response | tuple[str, int]:
     bank = db.session.get(Bank, bank_id) or abort(404)
     form = BankForm(obj=bank) if request.method == "GET" else BankForm()
     form.programme.choices = _programme_choices()
@@ -171,7 +188,7 @@ def edit_bank(bank_id: int) -> str | Response:
         return redirect(url_for("admin.home"))
     return render_template(
         "admin/form.html", form=form, title=_("Settings for %(name)s", name=bank.name)
-    )
+    ), (400 if form.errors else 200)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from timebank.web.broker import (  # noqa: E402,F401  (the routes register thems
     home,
     imports,
     members,
+    privacy,
     reports,
     skills,
     statements,

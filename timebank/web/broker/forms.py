@@ -311,6 +311,19 @@ class LeaveForm(Form):
     gift_to_pot = BooleanField(_l("Give their remaining hours to the community pot"), default=True)
 
 
+class ErasureForm(Form):
+    reason = TextAreaField(
+        _l("Why are their details being erased?"),
+        description=_l(
+            "For example: they asked us to, by phone, on 3 March. Do not write their name here."
+        ),
+        validators=[
+            DataRequired(_l("Say why their details are being erased")),
+            Length(max=500, message=_l("Keep the reason to 500 characters or fewer")),
+        ],
+    )
+
+
 class SearchForm(Form):
     class Meta:
         csrf = False

@@ -11,16 +11,25 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from timebank.banks.models import Bank
 from timebank.db import id_from_text
 from timebank.extensions import db
 from timebank.ledger import Entry, Transfer
 from timebank.members import operations
-from timebank.members.models import CheckStatus, ContactMethod, MemberKind, MemberStatus, Skill
+from timebank.members.models import (
+    CheckStatus,
+    ContactMethod,
+    Member,
+    MemberKind,
+    MemberStatus,
+    Skill,
+)
 from timebank.web.access import bank_or_404, broker_required, member_or_404, user
 from timebank.web.asked import asked_page
 from timebank.web.broker import bp
 from timebank.web.broker.forms import (
     DEFAULT_CONSENT,
+    ErasureForm,
     LeaveForm,
     MemberAccountForm,
     MemberForm,
@@ -159,7 +168,11 @@ def new_member(bank_id: int) -> str | Response:
 def member(bank_id: int, member_id: int) -> str:
     """One member: balance, safeguarding, offers and requests, and recent help."""
     bank = bank_or_404(bank_id)
-    member = member_or_404(bank, member_id)
+    return member_page(bank, member_or_404(bank, member_id))
+
+
+def member_page(bank: Bank, member: Member, erase_form: ErasureForm | None = None) -> str:
+    """The member's page; with the erasure form as it was sent, when it needs putting right."""
     account = operations.member_account(db.session, member.id)
     recent = db.session.execute(
         select(Transfer, Entry.amount)
@@ -175,6 +188,8 @@ def member(bank_id: int, member_id: int) -> str:
         account=account,
         recent=recent,
         problems=member.safeguarding_problems(bank.today()),
+        erase_form=erase_form or ErasureForm(),
+        erase_open=erase_form is not None,
     )
 
 
@@ -183,6 +198,10 @@ def member(bank_id: int, member_id: int) -> str:
 def edit_member(bank_id: int, member_id: int) -> str | Response:
     bank = bank_or_404(bank_id)
     member = member_or_404(bank, member_id)
+    if member.erased_at is not None:
+        # erasure cannot be undone: nothing offers to write their details back
+        flash(_("This member's details were erased. They cannot be written again."))
+        return redirect(url_for("broker.member", bank_id=bank.id, member_id=member.id))
     form = MemberForm(obj=member) if request.method == "GET" else MemberForm()
     form.preferred_locale.choices = language_choices()
     if request.method == "GET":

@@ -22,8 +22,13 @@ from timebank.members.models import (
     SkillDirection,
 )
 from timebank.members.monitoring import QUESTIONS, TARGET_GROUPS
-from timebank.users.models import Role
-from timebank.web.access import bank_or_404, broker_required, member_or_404, user
+from timebank.web.access import (
+    bank_or_404,
+    broker_required,
+    member_or_404,
+    special_category,
+    user,
+)
 from timebank.web.broker import bp
 from timebank.web.broker.skill_forms import (
     NOT_ASKED,
@@ -204,12 +209,10 @@ def bank_skills(bank_id: int) -> str | Response:
 
 
 @bp.route("/banks/<int:bank_id>/members/<int:member_id>/monitoring", methods=["GET", "POST"])
-@broker_required
+@special_category
 def monitoring(bank_id: int, member_id: int) -> str | Response:
     """A member's equality-monitoring answers: only their own bank's coordinators see them."""
-    # administrators run the installation but are not trusted with these answers
-    if user().role != Role.COORDINATOR:
-        abort(403)
+    # administrators run the installation but are not trusted with these answers (404)
     bank = bank_or_404(bank_id)
     member = member_or_404(bank, member_id)
     record = monitoring_operations.answers_of(db.session, member)

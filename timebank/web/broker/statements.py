@@ -57,6 +57,7 @@ ACTION_WORDS = {
     "member.updated": N_("Changed a member's details"),
     "member.status": N_("Paused a member, or made them active again"),
     "member.left": N_("Recorded that a member left"),
+    "member.erased": N_("Erased a member's details"),
     "exchange.posted": N_("Logged help between two members"),
     "group_exchange.posted": N_("Logged help for a group"),
     "pot_credit.posted": N_("Logged time given to the bank"),
@@ -393,6 +394,7 @@ def _describe(
                 )
     return {
         "event": event,
+        "redacted": event.redacted,
         "who": _who(event, users, members),
         "when": format_datetime(event.at, "medium", tzinfo=zone, locale=get_locale() or "en"),
         "action": _(ACTION_WORDS[event.action]) if event.action in ACTION_WORDS else event.action,
