@@ -27,7 +27,15 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import _pg_admin, make_app
 from timebank import ledger
-from timebank.backups import MANIFEST, BackupError, Manifest, backup, read_manifest, restore
+from timebank.backups import (
+    MANIFEST,
+    BackupError,
+    Manifest,
+    backup,
+    migration_head,
+    read_manifest,
+    restore,
+)
 from timebank.banks.operations import create_bank, create_programme
 from timebank.config import database_url as normalised
 from timebank.db import configure_engine, reading_only
@@ -36,6 +44,10 @@ from timebank.extensions import db
 from timebank.ledger import Transfer
 from timebank.members.models import Member
 from timebank.reports import Report, bank_report, programme_report
+
+#: The newest migration, and one before it: a backup's revision is compared with these.
+HEAD = migration_head(Path(__file__).resolve().parents[1] / "migrations")
+OLDER = "0007"
 
 TODAY = date.today()
 _LAST_DAY_OF_LAST_MONTH = TODAY.replace(day=1) - timedelta(days=1)
@@ -328,7 +340,7 @@ def test_the_manifest_says_what_the_backup_holds(
     take_backup(runner, folder / "backup.tbk")
     manifest = read_manifest(folder / "backup.tbk")
     assert manifest.engine == engine_name
-    assert manifest.revision == "0008"
+    assert manifest.revision == HEAD
     assert manifest.counts["banks"] == 1 and manifest.counts["members"] == 4
     balancing = {
         "sqlite": {"entries.entries_must_balance", "transfers.transfers_must_balance"},
@@ -459,28 +471,28 @@ def test_restore_refuses_another_engine_or_revision(
     assert "the engine it was taken from" in result.output
 
     shutil.copyfile(tmp_path / "backup.tbk", tmp_path / "older.tbk")
-    rewrite_manifest(tmp_path / "older.tbk", revision="0007")
+    rewrite_manifest(tmp_path / "older.tbk", revision=OLDER)
     result = restore_into(target, tmp_path / "older.tbk")
     assert result.exit_code == 1
-    assert "holds schema revision 0007 and this timebank runs revision 0008" in result.output
+    assert f"holds schema revision {OLDER} and this timebank runs revision {HEAD}" in result.output
 
     # a database at another revision is not restored over, even with --force
     engine = open_engine(target)
     with engine.begin() as connection:
-        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0007'"))
+        connection.execute(sa.text(f"UPDATE alembic_version SET version_num = '{OLDER}'"))
     engine.dispose()
     result = restore_into(target, tmp_path / "backup.tbk", "--force")
     assert result.exit_code == 1
-    assert "the database is at schema revision 0007" in result.output
+    assert f"the database is at schema revision {OLDER}" in result.output
     after = contents(target)
-    assert after.pop("alembic_version") == [{"version_num": "0007"}]
+    assert after.pop("alembic_version") == [{"version_num": OLDER}]
     empty.pop("alembic_version")
     assert after == empty
 
     shutil.copyfile(tmp_path / "backup.tbk", tmp_path / "newer-format.tbk")
     rewrite_manifest(tmp_path / "newer-format.tbk", format_version=2)
     with pytest.raises(BackupError, match="backup format 2"):
-        restore(database_url, tmp_path / "newer-format.tbk", expected_revision="0008")
+        restore(database_url, tmp_path / "newer-format.tbk", expected_revision=HEAD)
 
 
 def test_a_database_never_migrated_is_not_backed_up(
