@@ -196,7 +196,7 @@ def hostile(session: Session, make_bank, make_member, make_user) -> HostileWorld
     skill = add_bank_skill(
         session, bank, w.plant("bank's own kind of help", everything("#S1")), by=None
     )
-    offer = add_offer(session, seamus, skill, w.plant("offer note", everything("#S2")), by=None)
+    add_offer(session, seamus, skill, w.plant("offer note", everything("#S2")), by=None)
     wish = add_request(session, joan, skill, w.plant("request note", everything("#S3")), by=None)
     add_supporter(session, joan, supporter_member=seamus, by=None)
     transfer = record_exchange(
@@ -282,7 +282,6 @@ def hostile(session: Session, make_bank, make_member, make_user) -> HostileWorld
         "grant_id": grant.id,
         "line_id": line.id,
         "spend_id": spent.spend.transfer_id,
-        "offer_id": offer.id,
     }
     return w
 
