@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from timebank import audit
 from timebank.db import utcnow
 from timebank.members.models import Member, MemberCard
+from timebank.text import without_direction_controls
 from timebank.users.operations import hasher
 
 #: Wrong PINs in a row before a card locks.
@@ -337,6 +338,7 @@ def _font(pdf: FPDF) -> tuple[str, bool]:
 
 def _draw_card(pdf: FPDF, card: PrintedCard, x: float, y: float, family: str, plain: bool) -> None:
     def text(value: str) -> str:
+        value = without_direction_controls(value)
         # Helvetica knows only Latin-1: better a "?" than no card at all
         return value.encode("latin-1", "replace").decode("latin-1") if plain else value
 

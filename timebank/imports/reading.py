@@ -4,6 +4,11 @@
 :func:`build_preview` checks each row against the schemas of :mod:`timebank.imports.schemas`,
 naming every problem beside its row and column. Messages are English marked with ``N_``; pages
 translate them when they show them.
+
+Limits keep a hostile or mistaken file cheap to refuse: besides the 5 MB the app takes in one
+upload (``MAX_CONTENT_LENGTH``, a 413 page), a file may have at most :data:`MAX_ROWS` rows and
+:data:`MAX_COLUMNS` columns; reading stops at the first row past the limit, so a file of a
+million short rows is refused in the time it takes to read 20,000.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +54,13 @@ REQUIRED: dict[ImportKind, tuple[str, ...]] = {
     ImportKind.MEMBERS: ("full_name", "consent_date"),
     ImportKind.EXCHANGES: ("date", "provider", "receiver", "skill"),
 }
+
+#: The most rows a file may have. A bank's whole register, or years of its exchanges, fit; the
+#: preview checks every row on each look at the batch, and the import writes them in one
+#: transaction, so a larger file is refused and can be split.
+MAX_ROWS = 20_000
+#: The most columns a file's first row may name: ten are used, the rest are left out.
+MAX_COLUMNS = 100
 
 # files that are spreadsheets or documents, not CSV, by their first bytes
 _BINARY_STARTS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF")
@@ -141,20 +154,48 @@ def _column_name(heading: str) -> str:
 
 def read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The column names and the non-empty rows, each with its row number as a spreadsheet
-    shows it (the heading is row 1). Commas, semicolons and tabs all separate cells."""
-    first_line = text.split("\n", 1)[0]
+    shows it (the heading is row 1). Commas, semicolons and tabs all separate cells; lines may
+    end in CR LF, LF or CR, mixed. Raises FileProblem past :data:`MAX_ROWS` or
+    :data:`MAX_COLUMNS`, or for a cell longer than the csv module reads."""
+    # the first line, however lines end: a file saved on an old Mac ends them in CR alone
+    first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[tuple[int, list[str]]] = []
     try:
         header = next(reader, None)
         if header is None:
             raise FileProblem(N_("The file is empty."))
-        rows = [
-            (number, cells)
-            for number, cells in enumerate(reader, start=2)
-            if any(cell.strip() for cell in cells)
-        ]
+        if len(header) > MAX_COLUMNS:
+            raise FileProblem(
+                N_(
+                    "The first row has %(count)s cells, but a file to import has at most "
+                    "%(limit)s columns. The first row must name the columns."
+                ),
+                count=len(header),
+                limit=MAX_COLUMNS,
+            )
+        for number, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(rows) == MAX_ROWS:
+                raise FileProblem(
+                    N_(
+                        "The file has more than %(limit)s rows. Split it into files of "
+                        "%(limit)s rows or fewer and import them one after another."
+                    ),
+                    limit=MAX_ROWS,
+                )
+            rows.append((number, cells))
     except csv.Error as error:
+        if _longest_line(text) > csv.field_size_limit():
+            raise FileProblem(
+                N_(
+                    "Row %(row)s has a cell too long to import. Check that this is a CSV file "
+                    "of members or exchanges, saved from a spreadsheet."
+                ),
+                row=reader.line_num,
+            ) from error
         raise FileProblem(
             N_("Row %(row)s could not be read as CSV. Check for a stray quote mark."),
             row=reader.line_num,
@@ -162,10 +203,14 @@ def read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return [_column_name(h) for h in header], rows
 
 
+def _longest_line(text: str) -> int:
+    return max(map(len, text.splitlines()), default=0)
+
+
 def check_columns(kind: ImportKind, columns: Sequence[str]) -> list[str]:
     """The columns the import will not use; raises FileProblem if one is missing or repeated."""
     named = [c for c in columns if c]
-    repeated = sorted({c for c in named if named.count(c) > 1})
+    repeated = sorted(c for c, times in Counter(named).items() if times > 1)
     if repeated:
         raise FileProblem(N_("The column %(column)s appears twice."), column=repeated[0])
     missing = [c for c in REQUIRED[kind] if c not in named]
@@ -289,6 +334,8 @@ def build_preview(
 
 __all__ = [
     "COLUMNS",
+    "MAX_COLUMNS",
+    "MAX_ROWS",
     "REQUIRED",
     "FileProblem",
     "Preview",

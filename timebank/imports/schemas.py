@@ -36,6 +36,7 @@ from timebank.imports.csv_safety import unneutralise
 from timebank.ledger import MAX_HELP_MINUTES
 from timebank.members.catalogue import N_
 from timebank.members.models import ContactMethod, MemberStatus
+from timebank.text import without_direction_controls
 
 #: The first half of a UK postcode, as MemberForm accepts it: "BT9", "BT48", "SW1A".
 POSTCODE_DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
@@ -98,8 +99,9 @@ class RowSchema(Schema):
         cleaned = {}
         for key, value in data.items():
             if isinstance(value, str):
-                # undo our own export's guard against formulas, so an export imports as it was
-                value = unneutralise(value).strip()
+                # undo our own export's guard against formulas, so an export imports as it was;
+                # direction controls could turn a name backwards on every page (timebank.text)
+                value = unneutralise(without_direction_controls(value)).strip()
                 if not value:
                     continue
             elif value is None:

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from babel.units import format_unit
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from timebank.extensions import db
+
+
+def _too_big() -> str:
+    """What a 413 page asks for: a smaller file, and the largest the site takes
+    (``MAX_CONTENT_LENGTH``) as the reader writes it, "5 MB"."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:  # no limit set: werkzeug's own limit on form fields refused it
+        return _("Please send a smaller file.")
+    megabytes = limit / (1024 * 1024)
+    shown = int(megabytes) if megabytes == int(megabytes) else round(megabytes, 1)
+    size = format_unit(shown, "digital-megabyte", length="short", locale=get_locale() or "en")
+    return _("Please send a smaller file. The largest file this site takes is %(size)s.", size=size)
 
 
 def init_app(app: Flask) -> None:
@@ -27,9 +41,10 @@ def init_app(app: Flask) -> None:
             403: _("Your account does not give you access to this page."),
             404: _("If you typed the address, check it is right."),
             429: _("Please wait a few minutes, then try again."),
-            413: _("Please send a smaller file."),
         }
         code = error.code or 500
+        if code == 413:
+            messages[413] = _too_big()
         if isinstance(error, CSRFError):
             messages[400] = _("The form had expired. Go back, refresh the page and try again.")
         if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):

@@ -2,7 +2,8 @@
 
 Text arrives without characters no keyboard types: a NUL or another control character pasted
 from a spreadsheet would be refused by PostgreSQL (a 500) and is never meant; tab, line feed
-and carriage return stay.
+and carriage return stay. Direction controls (U+202A to U+202E, U+2066 to U+2069) go too: they
+could turn the rest of a page backwards (see :mod:`timebank.text`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,16 @@ from wtforms.fields.core import UnboundField
 from wtforms.utils import unset_value
 from wtforms.validators import InputRequired, Optional, Regexp
 
+from timebank.text import without_direction_controls
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def without_control_characters(value: Any) -> Any:
-    return _CONTROL.sub("", value) if isinstance(value, str) else value
+    """Typed text without control characters or direction controls; anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    return without_direction_controls(_CONTROL.sub("", value))
 
 
 class Form(FlaskForm):

@@ -45,6 +45,7 @@ from timebank.web.broker.forms import (
 from timebank.web.broker.lookup import NotFound, datalist_members, find_member, label
 from timebank.web.broker.members import skill_choices
 from timebank.web.forms import form_page, without_control_characters
+from timebank.web.templating import skill_name
 
 #: Help logged longer ago than this asks the broker to confirm the date.
 OLD_DATE = timedelta(days=90)
@@ -407,7 +408,7 @@ def _skill_name(skill_id: int | None) -> str:
     from timebank.members.models import Skill
 
     skill = db.session.get(Skill, skill_id) if skill_id else None
-    return _(skill.name) if skill else ""
+    return skill_name(skill) if skill else ""
 
 
 def _to_grant(bank: Bank, transfer: Transfer) -> Response:

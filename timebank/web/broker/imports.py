@@ -13,7 +13,7 @@ import threading
 from datetime import date
 
 from flask import Flask, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
@@ -68,6 +68,15 @@ def _translate(text: str) -> str:
     return _(text)
 
 
+def _problem_words(problem: operations.FileProblem) -> str:
+    """What is wrong with a file, in the reader's words, numbers written their way."""
+    params = {
+        name: format_decimal(value) if isinstance(value, int) else value
+        for name, value in problem.params.items()
+    }
+    return _(problem.message, **params)
+
+
 @bp.route("/banks/<int:bank_id>/imports/new/<kind>", methods=["GET", "POST"])
 @broker_required
 def import_upload(bank_id: int, kind: str) -> str | Response:
@@ -89,7 +98,7 @@ def import_upload(bank_id: int, kind: str) -> str | Response:
             )
         except operations.FileProblem as problem:
             db.session.rollback()
-            form.file.errors = [_(problem.message, **problem.params)]
+            form.file.errors = [_problem_words(problem)]
         else:
             db.session.commit()
             return redirect(url_for("broker.import_batch", bank_id=bank.id, batch_id=batch.id))
@@ -139,7 +148,7 @@ def import_batch(bank_id: int, batch_id: int) -> str:
         try:
             found = operations.preview(db.session, batch, _translate)
         except operations.FileProblem as problem:  # the file was fine when uploaded
-            flash(_(problem.message, **problem.params))
+            flash(_problem_words(problem))
         # checking may have added the catalogue of skills: leave nothing behind on a GET
         db.session.rollback()
     template = "broker/imports_preview.html" if ended is None else "broker/imports_result.html"

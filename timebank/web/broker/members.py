@@ -35,6 +35,7 @@ from timebank.web.broker.forms import (
     MemberForm,
     SearchForm,
 )
+from timebank.web.templating import skill_name
 
 #: Languages a member may prefer: those with a translation, then others common in the UK.
 MEMBER_LANGUAGES = [
@@ -69,7 +70,7 @@ def skill_choices(bank_id: int, blank: str) -> list[tuple[str, str]]:
     skills = db.session.scalars(
         select(Skill).where((Skill.bank_id.is_(None)) | (Skill.bank_id == bank_id))
     )
-    return [("", blank), *sorted(((str(s.id), _(s.name)) for s in skills), key=lambda c: c[1])]
+    return [("", blank), *sorted(((str(s.id), skill_name(s)) for s in skills), key=lambda c: c[1])]
 
 
 @bp.get("/banks/<int:bank_id>/members")

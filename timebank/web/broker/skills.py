@@ -38,6 +38,7 @@ from timebank.web.broker.skill_forms import (
     NoteForm,
     TargetGroupsForm,
 )
+from timebank.web.templating import skill_name
 
 
 def member_skill_or_404(bank: Bank, member_skill_id: int) -> MemberSkill:
@@ -50,7 +51,7 @@ def member_skill_or_404(bank: Bank, member_skill_id: int) -> MemberSkill:
 
 def _skill_choices(bank: Bank) -> list[tuple[str, str]]:
     ensure_catalogue(db.session)
-    choices = [(str(s.id), _(s.name)) for s in skills.bank_skills(db.session, bank.id)]
+    choices = [(str(s.id), skill_name(s)) for s in skills.bank_skills(db.session, bank.id)]
     return [("", _("Choose")), *sorted(choices, key=lambda c: c[1].casefold())]
 
 

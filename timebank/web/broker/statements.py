@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -190,11 +191,12 @@ def _page() -> int:
 
 def _pager(endpoint: str, page: int, pages: int, **values: Any) -> dict[str, str | None]:
     """Links to the previous and next pages, keeping the rest of the query."""
-    args = {k: v for k, v in request.args.items() if k != "page"}
-    args.update(values)
+    # the rest of the query is added as it came, never given to url_for: a name such as
+    # "_scheme" or "endpoint" would be taken as url_for's own argument (a javascript: link, a 500)
+    kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page"])
 
     def link(n: int) -> str:
-        return url_for(endpoint, **args, page=n)
+        return url_for(endpoint, **values, page=n) + (f"&{kept}" if kept else "")
 
     return {
         "prev": link(page - 1) if page > 1 else None,

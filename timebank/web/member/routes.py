@@ -36,6 +36,7 @@ from timebank.members.operations import member_account
 from timebank.web.member import bp
 from timebank.web.member.forms import AddSkillForm, RecordForm
 from timebank.web.member_auth import current_member, member_required
+from timebank.web.templating import skill_name
 
 
 @bp.before_request
@@ -179,7 +180,7 @@ def decline(pending_id: int) -> Response:
 
 def _skill_choices(member: Member) -> list[tuple[int, str]]:
     kinds = sorted(
-        ((s.id, _(s.name)) for s in skills.bank_skills(db.session, member.bank_id)),
+        ((s.id, skill_name(s)) for s in skills.bank_skills(db.session, member.bank_id)),
         key=lambda choice: choice[1].casefold(),
     )
     return [(0, _("Choose a kind of help")), *kinds]
@@ -239,9 +240,11 @@ def add_offer() -> Response | tuple[str, int]:
         return _offers_page(member, form, 400)
     db.session.commit()
     flash(
-        _("Added: %(what)s. Your broker can see it.", what=_(skill.name))
+        _("Added: %(what)s. Your broker can see it.", what=skill_name(skill))
         if form.direction.data == "offer"
-        else _("Added: %(what)s. Your broker will look for someone to help.", what=_(skill.name))
+        else _(
+            "Added: %(what)s. Your broker will look for someone to help.", what=skill_name(skill)
+        )
     )
     return redirect(url_for("member.offers"))
 
@@ -257,9 +260,9 @@ def change_offer(member_skill_id: int, change: str) -> Response:
         skills.set_status(db.session, mine, status, by=None, by_member=member.id)
         db.session.commit()
     flash(
-        _("Paused: %(what)s.", what=_(mine.skill.name))
+        _("Paused: %(what)s.", what=skill_name(mine.skill))
         if change == "pause"
-        else _("Started again: %(what)s.", what=_(mine.skill.name))
+        else _("Started again: %(what)s.", what=skill_name(mine.skill))
     )
     return redirect(url_for("member.offers"))
 
@@ -427,7 +430,7 @@ def statement() -> str:
             Member.id.in_({line.counterparty_member_id for line in found.lines} - {None})
         )
     }
-    names = {s.id: _(s.name) for s in skills.bank_skills(db.session, member.bank_id)}
+    names = {s.id: skill_name(s) for s in skills.bank_skills(db.session, member.bank_id)}
     return _page(
         "member/statement.html",
         member,
