@@ -221,23 +221,19 @@ def sign_in(session: Session, card: MemberCard, pin: str, now: datetime) -> PinC
     the bank's audit trail. The caller commits, whatever the answer."""
     result = check_pin(session, card, pin, now)
     if result == PinCheck.OK:
-        audit.record(
-            session,
-            "member.signed_in",
-            user_id=None,
-            bank_id=card.member.bank_id,
-            subject=f"member:{card.member_id}",
-            details={"card": card.id},
-        )
-        session.flush()
+        _record(session, card, "member.signed_in")
     return result
 
 
 def record_sign_out(session: Session, card: MemberCard) -> None:
     """Put a member's signing out, on the phone that used ``card``, on the bank's audit trail."""
+    _record(session, card, "member.signed_out")
+
+
+def _record(session: Session, card: MemberCard, action: str) -> None:
     audit.record(
         session,
-        "member.signed_out",
+        action,
         user_id=None,
         bank_id=card.member.bank_id,
         subject=f"member:{card.member_id}",

@@ -214,21 +214,29 @@ def _still_waiting() -> ColumnElement[bool]:
     )
 
 
+def _for_me(account_id: int) -> ColumnElement[bool]:
+    # help the member received: they are the one to say it happened
+    return PendingTransfer.from_account_id == account_id
+
+
+def _by_me(account_id: int, member_id: int) -> ColumnElement[bool]:
+    # help the member gave and recorded themselves
+    return and_(
+        PendingTransfer.to_account_id == account_id,
+        PendingTransfer.created_by_member_id == member_id,
+    )
+
+
 def waiting_for_me(session: Session, member: Member) -> list[WaitingLine]:
     """Help others say they gave this member, waiting for the member to say it happened."""
     account = member_account(session, member.id)
-    return _waiting(session, _still_waiting(), PendingTransfer.from_account_id == account.id)
+    return _waiting(session, _still_waiting(), _for_me(account.id))
 
 
 def waiting_for_others(session: Session, member: Member) -> list[WaitingLine]:
     """Help this member recorded, still waiting for the other member (or a broker)."""
     account = member_account(session, member.id)
-    return _waiting(
-        session,
-        _still_waiting(),
-        PendingTransfer.to_account_id == account.id,
-        PendingTransfer.created_by_member_id == member.id,
-    )
+    return _waiting(session, _still_waiting(), _by_me(account.id, member.id))
 
 
 def waiting_both_ways(
@@ -237,12 +245,10 @@ def waiting_both_ways(
     """:func:`waiting_for_me` and :func:`waiting_for_others` together, in one query ("My time"
     shows both)."""
     account = member_account(session, member.id)
-    for_me = PendingTransfer.from_account_id == account.id
-    for_others = and_(
-        PendingTransfer.to_account_id == account.id,
-        PendingTransfer.created_by_member_id == member.id,
+    lines = _waiting(
+        session, _still_waiting(), or_(_for_me(account.id), _by_me(account.id, member.id))
     )
-    lines = _waiting(session, _still_waiting(), or_(for_me, for_others))
+    # the same two tests as the query's, on each line it brought back
     to_answer = [line for line in lines if line.pending.from_account_id == account.id]
     recorded = [
         line

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from flask import Blueprint, Response, current_app, jsonify, render_template
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
+from timebank import backups
 from timebank.extensions import db
 
 bp = Blueprint("public", __name__)
@@ -25,7 +25,7 @@ def index() -> str:
 def healthz() -> tuple[Response, int]:
     """Whether the database answers and its schema is up to date, as JSON for monitors."""
     database: dict[str, object] = {"dialect": db.engine.dialect.name}
-    head = migration_head(current_app.extensions["migrate"].directory)
+    head = migration_head(Path(current_app.extensions["migrate"].directory))
     try:
         with db.engine.connect() as connection:
             current = _revision(connection)
@@ -40,12 +40,8 @@ def healthz() -> tuple[Response, int]:
     return jsonify(status="ok" if current == head else "degraded", database=database), 200
 
 
-@cache
-def migration_head(directory: str) -> str | None:
-    """The newest migration in ``directory``; read from the files once per process."""
-    config = Config()
-    config.set_main_option("script_location", directory)
-    return ScriptDirectory.from_config(config).get_current_head()
+#: The newest migration, read from the files once per process (it changes only with the code).
+migration_head = cache(backups.migration_head)
 
 
 def _revision(connection: Connection) -> str | None:
